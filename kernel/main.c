@@ -1,0 +1,98 @@
+/*
+ * kernel_main: the bootstrap processor's path from the loader to "hvfw: ready".
+ * Order matters: the console first (so everything after can report), then the boot
+ * information, traps, memory, the platform (ACPI, APICs, timers), the other CPUs, and last
+ * the self-tests of the libraries the root partition will use.
+ */
+#include <stdint.h>
+
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/log.h"
+#include "kernel/main.h"
+#include "kernel/percpu.h"
+#include "kernel/serial.h"
+#include "kernel/x86.h"
+
+struct boot_info boot_info;
+
+/* The boot page tables identity-map the first 4 GiB; loader structures live there. */
+static const void *boot_phys(uint64_t pa, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (pa == 0 || pa + len < pa || pa + len > (1ull << 32))
+        return NULL;
+    return (const void *)(uintptr_t)pa;
+}
+
+static void apply_log_level(const char *cmdline)
+{
+    char value[16];
+    enum log_level level;
+    if (!cmdline_get(cmdline, "loglevel", value, sizeof(value)))
+        return;
+    if (log_parse_level(value, &level))
+        log_set_level(level);
+    else
+        log_warn("loglevel=%s is not one of error, warn, info, debug; keeping info", value);
+}
+
+static void report_boot_info(const struct boot_info *info)
+{
+    log_info("booted by multiboot%d; command line: \"%s\"", (int)info->protocol, info->cmdline);
+    for (size_t i = 0; i < info->region_count; i++) {
+        const struct boot_region *r = &info->regions[i];
+        log_debug("memory %016lx-%016lx type %u", r->base, r->base + r->length - 1, r->type);
+    }
+    for (size_t i = 0; i < info->module_count; i++) {
+        const struct boot_module *m = &info->modules[i];
+        log_info("module %zu: %s [%lx-%lx) %lu bytes args \"%s\"", i, m->name, m->start, m->end,
+                 m->end - m->start, m->args);
+    }
+}
+
+void kernel_main(uint32_t magic, uint32_t info_pa)
+{
+    serial_init();
+    percpu_install(0);
+    console_printf("\nhvfw: starting\n");
+
+    enum bootinfo_status st = bootinfo_parse(magic, info_pa, boot_phys, NULL, &boot_info);
+    if (st != BOOTINFO_OK)
+        kernel_stop("cannot read the boot information: %s", bootinfo_status_name(st));
+    apply_log_level(boot_info.cmdline);
+    report_boot_info(&boot_info);
+
+    uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
+    console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", 1u, memory_mib);
+    if (cmdline_flag(boot_info.cmdline, "test.exit"))
+        kernel_test_exit(0);
+    kernel_idle();
+}
+
+void kernel_test_exit(uint8_t code)
+{
+    /* isa-debug-exit (QEMU, iobase 0xf4): QEMU exits with status 2 * code + 1. Only on
+     * request from the command line: on hardware port 0xf4 may belong to something else. */
+    outb(0xF4, code);
+}
+
+void kernel_idle(void)
+{
+    for (;;)
+        __asm__ volatile("hlt");
+}
+
+void kernel_stop(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_ERROR, fmt, ap);
+    va_end(ap);
+    console_printf("hvfw: stopped\n");
+    if (cmdline_flag(boot_info.cmdline, "test.exit"))
+        kernel_test_exit(1);
+    interrupts_disable();
+    for (;;)
+        __asm__ volatile("hlt");
+}

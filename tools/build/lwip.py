@@ -1,0 +1,28 @@
+"""lwIP: the TCP/IP stack of the root partition, built from Debian's lwip source package
+(deps/lwip) with our port (libc-glue/lwip: lwipopts.h, arch/cc.h) as the Ninja target
+`lwip`. Its own warning flags; the port and glue keep ours."""
+import glob
+import os
+
+PORT = "libc-glue/lwip"
+
+
+def emit(n, ctx):
+    build = ctx["build"]
+    srcs = (glob.glob("deps/lwip/src/core/*.c") + glob.glob("deps/lwip/src/core/ipv4/*.c") +
+            glob.glob("deps/lwip/src/core/ipv6/*.c") + ["deps/lwip/src/netif/ethernet.c"])
+    flags = (ctx["target_base"] + ["-std=gnu11", "-w"] + ctx["libc_includes"] +
+             ["-I" + PORT, "-Ideps/lwip/src/include", "-I."])
+    n.variable("lwip_cflags", " ".join(flags))
+    objs = []
+    for src in sorted(srcs):
+        rel = os.path.relpath(src, "deps/lwip/src")
+        o = os.path.join(build, "lwip", rel[:-2] + ".o")
+        n.build(o, "cc", src, order_only=[ctx["newlib"]["stamp"]],
+                variables={"cflags": "$lwip_cflags"})
+        objs.append(o)
+    archive = os.path.join(build, "lwip", "liblwip.a")
+    n.build(archive, "ar", objs)
+    n.build("lwip", "phony", [archive])
+    n.newline()
+    return {"archive": archive, "includes": [PORT, "deps/lwip/src/include"]}
