@@ -63,6 +63,14 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
     apply_log_level(boot_info.cmdline);
     report_boot_info(&boot_info);
 
+    /* traps: GDT, TSS, IDT (kernel/trap.c) */
+
+    /* memory: physical pages, kernel page tables (kernel/page_alloc.c, kernel/paging.c) */
+
+    /* platform: ACPI, APICs, timers, the other CPUs (kernel/acpi.c ... kernel/smp.c) */
+
+    /* self-tests of what the root partition will use (decoder, libc, lwIP) */
+
     uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
     console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", 1u, memory_mib);
     if (cmdline_flag(boot_info.cmdline, "test.exit"))
