@@ -1,0 +1,141 @@
+"""The QEMU integration tests of hvfw, as data. tests/qemu/run boots each case and checks it.
+
+A case is a dict:
+  name         unique; the serial log goes to build/tests/qemu/<name>.log
+  smp, memory  QEMU -smp and -m (memory as QEMU spells it: "128M", "4G")
+  append       firmware command line after "test.exit" (the runner always passes test.exit,
+               so the image ends QEMU through isa-debug-exit instead of idling)
+  modules      boot modules: (file name, content bytes, args); the runner writes the files
+               to build/tests/qemu/modules/ and passes -initrd "path args,path args"
+  exit_status  expected QEMU exit status: isa-debug-exit makes it 2 * code + 1, so
+               1 = clean exit after the ready line, 3 = kernel_stop
+  expect       regexes (re.MULTILINE) that must match the serial log
+  reject       regexes that must not match it (default: CLEAN_REJECT for clean boots)
+  ready        None, or {"cpus": n, "memory_mib": (low, high)}: the ready line must appear
+               exactly once with these numbers (checked as integers, not as text)
+  timeout      seconds before QEMU is killed and the case fails
+
+Add a case by appending a dict to CASES; `tests/qemu/run --list` shows them all.
+"""
+
+READY = r"^hvfw: ready cpus=(\d+) memory_mib=(\d+)"
+
+# What must never show up in a boot that is supposed to succeed.
+CLEAN_REJECT = [
+    r"FATAL",
+    r"FAILED",
+    r"^hvfw: stopped",
+    r"^\[cpu\d+\] error: ",
+]
+
+
+def mib(memory):
+    """QEMU -m spelling -> MiB."""
+    unit = memory[-1].upper()
+    scale = {"M": 1, "G": 1024}
+    if unit not in scale:
+        raise ValueError("memory size %r must end in M or G" % memory)
+    return int(memory[:-1]) * scale[unit]
+
+
+def boot_case(smp, memory):
+    """A clean boot that must report every CPU and (nearly) all the RAM. The BIOS keeps a
+    few hundred KiB below 1 MiB and at the top of low memory, so usable RAM may be up to
+    8 MiB under -m."""
+    m = mib(memory)
+    return {
+        "name": "smp%d-%s" % (smp, memory),
+        "smp": smp,
+        "memory": memory,
+        "ready": {"cpus": smp, "memory_mib": (m - 8, m)},
+    }
+
+
+CASES = [boot_case(smp, memory) for smp, memory in [
+    (1, "128M"), (1, "1G"), (1, "4G"),
+    (2, "128M"), (2, "1G"), (2, "4G"),
+    (4, "128M"), (4, "1G"), (4, "4G"),
+]]
+
+# Two boot modules, one with arguments; the first is not a multiple of the page size so a
+# wrong end address shows up in the byte count. Names are basenames (kernel/bootinfo.c).
+MODULE_A = bytes(range(256)) * 16 + b"hvfw module a\n"
+MODULE_B = b"hvfw module b\n"
+
+CASES += [
+    {
+        "name": "cmdline-modules",
+        "append": 'hello=world cmdline.x="a b"',
+        "modules": [("module-a.bin", MODULE_A, "arg1 arg2"), ("module-b.txt", MODULE_B, "")],
+        "expect": [
+            r'booted by multiboot1; command line: ".*\btest\.exit hello=world cmdline\.x="a b""$',
+            r'^\[cpu0\] info: module 0: module-a\.bin \[[0-9a-f]+-[0-9a-f]+\) %d bytes '
+            r'args "arg1 arg2"$' % len(MODULE_A),
+            r'^\[cpu0\] info: module 1: module-b\.txt \[[0-9a-f]+-[0-9a-f]+\) %d bytes '
+            r'args ""$' % len(MODULE_B),
+        ],
+        "reject": CLEAN_REJECT + [r"module 2:"],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+    {
+        "name": "selftests",
+        "expect": [
+            r"^selftest: decoder: ok$",
+            r"^selftest: libc: ok$",
+            r"^selftest: lwip-tcp-loopback: ok$",
+        ],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+    {
+        "name": "paging-wx",
+        "expect": [r"paging: W\^X ok"],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+    {
+        "name": "loglevel-bogus",
+        "append": "loglevel=bogus",
+        "expect": [r"^\[cpu0\] warn: loglevel=bogus is not one of "],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+    {
+        "name": "loglevel-debug",
+        "append": "loglevel=debug",
+        # The memory map is logged at debug level only: raising the level must show it.
+        "expect": [r"^\[cpu0\] debug: memory [0-9a-f]{16}-[0-9a-f]{16} type 1$"],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+    {
+        "name": "loglevel-warn",
+        "append": "loglevel=warn",
+        "reject": CLEAN_REJECT + [r"^\[cpu\d+\] (info|debug): "],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+    },
+]
+
+
+def fault_case(kind, mnemonic, vector, instruction):
+    """test.fault=<kind> makes the image fault on purpose; the exception handler must print
+    the decoded report and stop cleanly (kernel_stop -> isa-debug-exit 1 -> status 3)."""
+    return {
+        "name": "fault-" + kind,
+        "append": "test.fault=" + kind,
+        "exit_status": 3,
+        "expect": [
+            r"hvfw: FATAL exception #%s \(vector %d\)" % (mnemonic, vector),
+            r"^rip=0x[0-9a-f]+",
+            r"^rax=0x[0-9a-f]+",
+            r"^cr0=0x[0-9a-f]+",
+            r"^instruction: " + instruction,
+            r"^stack trace:",
+            r"^hvfw: stopped$",
+        ],
+        "reject": [r"^hvfw: ready"],
+    }
+
+
+CASES += [
+    fault_case("ud", "UD", 6, r"ud2\b"),
+    fault_case("pf", "PF", 14, r"mov\b"),
+    fault_case("gp", "GP", 13, r"\S"),
+    fault_case("de", "DE", 0, r"div\b"),
+]
