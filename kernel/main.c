@@ -12,6 +12,7 @@
 #include "kernel/main.h"
 #include "kernel/percpu.h"
 #include "kernel/serial.h"
+#include "kernel/trap.h"
 #include "kernel/x86.h"
 
 struct boot_info boot_info;
@@ -63,11 +64,15 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
     apply_log_level(boot_info.cmdline);
     report_boot_info(&boot_info);
 
-    /* traps: GDT, TSS, IDT (kernel/trap.c) */
+    trap_init();
 
     /* memory: physical pages, kernel page tables (kernel/page_alloc.c, kernel/paging.c) */
 
     /* platform: ACPI, APICs, timers, the other CPUs (kernel/acpi.c ... kernel/smp.c) */
+
+    char fault[16];
+    if (cmdline_get(boot_info.cmdline, "test.fault", fault, sizeof fault))
+        trap_run_test_fault(fault);
 
     /* self-tests of what the root partition will use (decoder, libc, lwIP) */
 
