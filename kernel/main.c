@@ -14,6 +14,7 @@
 #include "kernel/serial.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
+#include "libc-glue/decoder.h"
 
 struct boot_info boot_info;
 
@@ -75,6 +76,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
         trap_run_test_fault(fault);
 
     /* self-tests of what the root partition will use (decoder, libc, lwIP) */
+    decoder_selftest();
 
     uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
     console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", 1u, memory_mib);
