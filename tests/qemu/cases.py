@@ -38,16 +38,20 @@ def mib(memory):
     return int(memory[:-1]) * scale[unit]
 
 
-def boot_case(smp, memory):
-    """A clean boot that must report every CPU and (nearly) all the RAM. The BIOS keeps a
-    few hundred KiB below 1 MiB and at the top of low memory, so usable RAM may be up to
-    8 MiB under -m."""
+def ready_line(smp=2, memory="256M"):
+    """The ready line of a clean boot with -smp/-m as given (the runner's defaults unless
+    said): every CPU up and (nearly) all the RAM. The BIOS keeps a few hundred KiB below
+    1 MiB and at the top of low memory, so usable RAM may be up to 8 MiB under -m."""
     m = mib(memory)
+    return {"cpus": smp, "memory_mib": (m - 8, m)}
+
+
+def boot_case(smp, memory):
     return {
         "name": "smp%d-%s" % (smp, memory),
         "smp": smp,
         "memory": memory,
-        "ready": {"cpus": smp, "memory_mib": (m - 8, m)},
+        "ready": ready_line(smp, memory),
     }
 
 
@@ -75,67 +79,108 @@ CASES += [
             r'args ""$' % len(MODULE_B),
         ],
         "reject": CLEAN_REJECT + [r"module 2:"],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
     {
         "name": "selftests",
         "expect": [
-            r"^selftest: decoder: ok$",
-            r"^selftest: libc: ok$",
-            r"^selftest: lwip-tcp-loopback: ok$",
+            r"selftest: decoder: ok\b",
+            r"selftest: libc: ok\b",
+            r"selftest: lwip-tcp-loopback: ok\b",
         ],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
     {
         "name": "paging-wx",
         "expect": [r"paging: W\^X ok"],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
     {
         "name": "loglevel-bogus",
         "append": "loglevel=bogus",
         "expect": [r"^\[cpu0\] warn: loglevel=bogus is not one of "],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
     {
         "name": "loglevel-debug",
         "append": "loglevel=debug",
         # The memory map is logged at debug level only: raising the level must show it.
         "expect": [r"^\[cpu0\] debug: memory [0-9a-f]{16}-[0-9a-f]{16} type 1$"],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
     {
         "name": "loglevel-warn",
         "append": "loglevel=warn",
         "reject": CLEAN_REJECT + [r"^\[cpu\d+\] (info|debug): "],
-        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "ready": ready_line(),
     },
 ]
 
 
-def fault_case(kind, mnemonic, vector, instruction):
-    """test.fault=<kind> makes the image fault on purpose; the exception handler must print
-    the decoded report and stop cleanly (kernel_stop -> isa-debug-exit 1 -> status 3)."""
+def fault_case(kind, mnemonic, vector, extra_expect):
+    """test.fault=<kind> makes the image fault on purpose (kernel/trap.c); the exception
+    handler must print the report with registers, the decoded instruction and a stack trace,
+    then stop cleanly (kernel_stop -> isa-debug-exit 1 -> status 3)."""
     return {
         "name": "fault-" + kind,
         "append": "test.fault=" + kind,
         "exit_status": 3,
         "expect": [
-            r"hvfw: FATAL exception #%s \(vector %d\)" % (mnemonic, vector),
-            r"^rip=0x[0-9a-f]+",
-            r"^rax=0x[0-9a-f]+",
-            r"^cr0=0x[0-9a-f]+",
-            r"^instruction: " + instruction,
-            r"^stack trace:",
+            r"^\[cpu0\] info: test\.fault=%s: raising" % kind,
+            r"^hvfw: FATAL exception #%s \(vector %d\) error_code=0x[0-9a-f]+ on cpu0$"
+            % (mnemonic, vector),
+            r"^rip=0x[0-9a-f]{16} rsp=0x[0-9a-f]{16} ",
+            r"^rax=0x[0-9a-f]{16} rbx=0x[0-9a-f]{16} ",
+            r"^r12=0x[0-9a-f]{16} r13=0x[0-9a-f]{16} r14=0x[0-9a-f]{16} r15=0x[0-9a-f]{16}$",
+            r"^cr0=0x[0-9a-f]+ cr2=0x[0-9a-f]+ cr3=0x[0-9a-f]+ cr4=0x[0-9a-f]+$",
+            r"^instruction: \S",
+            r"^stack trace:( 0x[0-9a-f]+)+$",
             r"^hvfw: stopped$",
-        ],
-        "reject": [r"^hvfw: ready"],
+        ] + extra_expect,
+        "reject": [r"^hvfw: ready", r"FAILED", r"^instruction: <not decodable>"],
     }
 
 
 CASES += [
-    fault_case("ud", "UD", 6, r"ud2\b"),
-    fault_case("pf", "PF", 14, r"mov\b"),
-    fault_case("gp", "GP", 13, r"\S"),
-    fault_case("de", "DE", 0, r"div\b"),
+    fault_case("ud", "UD", 6, [r"^instruction: ud2 \(2 bytes: 0f 0b\)$"]),
+    fault_case("pf", "PF", 14, [
+        r"^page fault: write to 0x[0-9a-f]+ \(a not-present page, supervisor mode\)$",
+        r"^instruction: mov qword ptr \[\w+\], ",
+    ]),
+    fault_case("gp", "GP", 13, [r"error_code=0x0 on", r"^instruction: mov \w+, qword ptr \["]),
+    fault_case("de", "DE", 0, [r"^instruction: div \w+ "]),
+    # A call to unmapped memory: the instruction cannot be read, and the report says so.
+    fault_case("rip", "PF", 14, [
+        r"^page fault: instruction fetch from 0x[0-9a-f]+ ",
+        r"^instruction: <unreadable at 0x[0-9a-f]+>$",
+    ]),
+    # RSP on an unmapped page: #UD cannot push its frame -> #DF on its IST stack. The saved
+    # RIP of a #DF is undefined (Intel SDM vol. 3, 6.15), so no check of the instruction.
+    fault_case("df", "DF", 8, []),
+    {
+        # A second fault while the first is reported: one line, then a clean stop.
+        "name": "fault-nested",
+        "append": "test.fault=nested",
+        "exit_status": 3,
+        "expect": [
+            r"^hvfw: FATAL exception #UD \(vector 6\)",
+            r"^hvfw: FATAL nested exception #UD \(vector 6\) at rip 0x[0-9a-f]+ while "
+            r"reporting a fault; stopped$",
+        ],
+        "reject": [r"^hvfw: ready", r"^rip=0x"],
+    },
+    {
+        # Not fatal: a registered #BP handler runs and iretq resumes; boot goes on.
+        "name": "fault-bp",
+        "append": "test.fault=bp",
+        "expect": [r"^\[cpu0\] info: test\.fault=bp: handler ran, iretq resumed with "
+                   r"rax=0x600dcafe$"],
+        "ready": ready_line(),
+    },
+    {
+        "name": "fault-bogus",
+        "append": "test.fault=bogus",
+        "expect": [r"^\[cpu0\] warn: test\.fault=bogus is not one of "],
+        "ready": ready_line(),
+    },
 ]
