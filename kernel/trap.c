@@ -51,6 +51,8 @@ static uint32_t report_in_progress;
 static uint32_t unexpected_counts[IDT_VECTORS];
 /* Cached by trap_init, so the nested-fault path need not parse the command line. */
 static bool stop_exits_qemu;
+/* test.fault=nested: fault again inside the report. */
+static bool test_fault_during_report;
 
 static const char *const exception_names[32] = {
     [TRAP_DIVIDE_ERROR] = "#DE",
@@ -255,7 +257,7 @@ __attribute__((noreturn)) static void trap_nested_stop(const struct trap_frame *
         char line[160];
         int n = format_snprintf(line, sizeof(line),
                                 "\nhvfw: FATAL nested exception %s (vector %lu) at rip 0x%lx "
-                                "while reporting a fault; stopped\n",
+                                "while reporting a fault\nhvfw: stopped\n",
                                 trap_vector_name(frame->vector), frame->vector, frame->rip);
         serial_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
@@ -285,6 +287,8 @@ __attribute__((noreturn)) static void trap_report_fatal(struct trap_frame *frame
     console_printf("hvfw: FATAL exception %s (vector %lu) error_code=0x%lx on cpu%d\n",
                    trap_vector_name(f->vector), f->vector, f->error_code,
                    cpu < MAX_CPUS ? (int)cpu : -1);
+    if (test_fault_during_report)
+        __asm__ volatile("ud2"); /* test.fault=nested */
     console_printf("rip=0x%016lx rsp=0x%016lx rflags=0x%lx cs=0x%lx ss=0x%lx\n", f->rip, f->rsp,
                    f->rflags, f->cs, f->ss);
     console_printf("rax=0x%016lx rbx=0x%016lx rcx=0x%016lx rdx=0x%016lx\n", f->rax, f->rbx,
@@ -341,30 +345,96 @@ void trap_dispatch(struct trap_frame *frame)
 
 /* --- test.fault ------------------------------------------------------------------------ */
 
-/* Above the 4 GiB the boot page tables map and canonical, so the write is a plain #PF. */
+/* Above the 4 GiB the boot page tables map and canonical, so an access is a plain #PF. */
 #define TEST_FAULT_UNMAPPED_ADDRESS 0x0000700000000000ull
 /* Bits 63:47 not all equal: any access is a #GP(0) (Intel SDM vol. 1, 3.3.7.1). */
 #define TEST_FAULT_NONCANONICAL_ADDRESS 0x8000000000000000ull
+#define TEST_FAULT_BREAKPOINT_MARK 0x600DCAFEull
+
+/* Inline assembly throughout, so the compiler can neither fold nor drop the fault. */
+static void test_fault_invalid_opcode(void)
+{
+    __asm__ volatile("ud2");
+}
+
+static void test_fault_page_fault(void)
+{
+    __asm__ volatile("movq $1, (%0)" : : "a"(TEST_FAULT_UNMAPPED_ADDRESS) : "memory");
+}
+
+static void test_fault_general_protection(void)
+{
+    uint64_t value = TEST_FAULT_NONCANONICAL_ADDRESS;
+    __asm__ volatile("movq (%0), %0" : "+a"(value) : : "memory");
+}
+
+static void test_fault_divide_error(void)
+{
+    uint32_t low = 1, high = 0;
+    __asm__ volatile("xorl %%ecx, %%ecx\n\tdivl %%ecx" : "+a"(low), "+d"(high) : : "rcx");
+}
+
+/* A call to unmapped memory: the report must say the instruction is unreadable. */
+static void test_fault_wild_rip(void)
+{
+    __asm__ volatile("call *%0" : : "r"(TEST_FAULT_UNMAPPED_ADDRESS) : "memory");
+}
+
+/* #UD with RSP on an unmapped page: the CPU cannot push the frame, the #PF that follows
+ * cannot either, so it raises #DF, which runs on its IST stack (Intel SDM vol. 3, 6.15,
+ * "Interrupt 8 - Double Fault Exception"). */
+static void test_fault_double_fault(void)
+{
+    __asm__ volatile("movq %0, %%rsp\n\tud2" : : "r"(TEST_FAULT_UNMAPPED_ADDRESS) : "memory");
+}
+
+/* #UD, and another #UD while the report is being made: the nested-fault stop. */
+static void test_fault_nested(void)
+{
+    test_fault_during_report = true;
+    __asm__ volatile("ud2");
+}
+
+static void test_breakpoint_handler(struct trap_frame *frame)
+{
+    frame->rax = TEST_FAULT_BREAKPOINT_MARK; /* iretq must hand this back */
+}
+
+/* Not a fatal fault: a registered handler runs and iretq resumes after int3. */
+static void test_fault_breakpoint(void)
+{
+    uint64_t rax = 0;
+    trap_set_handler(TRAP_BREAKPOINT, test_breakpoint_handler);
+    __asm__ volatile("int3" : "+a"(rax) : : "memory");
+    trap_set_handler(TRAP_BREAKPOINT, NULL);
+    if (rax == TEST_FAULT_BREAKPOINT_MARK)
+        log_info("test.fault=bp: handler ran, iretq resumed with rax=0x%lx", rax);
+    else
+        log_error("test.fault=bp: FAILED: rax=0x%lx after the handler, expected 0x%lx", rax,
+                  (uint64_t)TEST_FAULT_BREAKPOINT_MARK);
+}
+
+static const struct {
+    const char *kind;
+    void (*raise)(void);
+} test_faults[] = {
+    {"ud", test_fault_invalid_opcode},   {"pf", test_fault_page_fault},
+    {"gp", test_fault_general_protection}, {"de", test_fault_divide_error},
+    {"rip", test_fault_wild_rip},        {"df", test_fault_double_fault},
+    {"nested", test_fault_nested},       {"bp", test_fault_breakpoint},
+};
 
 void trap_run_test_fault(const char *kind)
 {
-    if (strcmp(kind, "ud") != 0 && strcmp(kind, "pf") != 0 && strcmp(kind, "gp") != 0 &&
-        strcmp(kind, "de") != 0) {
-        log_warn("test.fault=%s is not one of ud, pf, gp, de; ignoring it", kind);
+    for (size_t i = 0; i < sizeof(test_faults) / sizeof(test_faults[0]); i++) {
+        if (strcmp(kind, test_faults[i].kind) != 0)
+            continue;
+        log_info("test.fault=%s: raising it on purpose", kind);
+        test_faults[i].raise();
+        if (strcmp(kind, "bp") != 0)
+            log_error("test.fault=%s: FAILED: the exception did not stop the CPU", kind);
         return;
     }
-    log_info("test.fault=%s: raising the exception on purpose", kind);
-    /* Inline assembly throughout, so the compiler can neither fold nor drop the fault. */
-    if (strcmp(kind, "ud") == 0) {
-        __asm__ volatile("ud2");
-    } else if (strcmp(kind, "pf") == 0) {
-        __asm__ volatile("movq $1, (%0)" : : "a"(TEST_FAULT_UNMAPPED_ADDRESS) : "memory");
-    } else if (strcmp(kind, "gp") == 0) {
-        uint64_t value = TEST_FAULT_NONCANONICAL_ADDRESS;
-        __asm__ volatile("movq (%0), %0" : "+a"(value) : : "memory");
-    } else {
-        uint32_t low = 1, high = 0;
-        __asm__ volatile("xorl %%ecx, %%ecx\n\tdivl %%ecx" : "+a"(low), "+d"(high) : : "rcx");
-    }
-    log_error("test.fault=%s: the exception did not stop the CPU", kind);
+    log_warn("test.fault=%s is not one of ud, pf, gp, de, rip, df, nested, bp; ignoring it",
+             kind);
 }

@@ -68,8 +68,11 @@ void trap_set_handler(uint8_t vector, trap_handler_fn fn);
 /* "#PF", "#GP", ...; "IRQ" for vectors >= 32, "#??" for reserved ones. */
 const char *trap_vector_name(uint64_t vector);
 
-/* Test only (`test.fault=ud|pf|gp|de`): raises that exception on purpose so the QEMU tests
- * can check the fault report. An unknown kind is logged and ignored. */
+/* Test only (`test.fault=KIND`): raises an exception on purpose so the QEMU tests can
+ * check the fault report. ud, pf, gp, de: that exception; rip: a call to unmapped memory
+ * (the instruction is unreadable); df: a #DF on its IST stack; nested: a second fault
+ * inside the report; bp: int3 with a registered handler, which returns (boot goes on).
+ * An unknown kind is logged and ignored. */
 void trap_run_test_fault(const char *kind);
 
 /* Called by trap_entry.S only. */
