@@ -1,0 +1,60 @@
+/*
+ * Partitions: the unit of isolation (seed: "Hyper-V implements isolation of virtual machines
+ * in terms of a partition"). A partition has an id, a state, its own second-level
+ * translation built only by the hypervisor, virtual processors and statistics.
+ */
+#ifndef HVFW_HV_PARTITION_H
+#define HVFW_HV_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/exit.h"
+#include "hv/slat.h"
+#include "hv/vendor.h"
+#include "hv/vp.h"
+
+#define PARTITION_MAX_VPS 64
+#define PARTITION_NAME_MAX 32
+
+enum partition_state {
+    PARTITION_CREATED,
+    PARTITION_RUNNING,
+    PARTITION_STOPPED,
+};
+
+/* Exits the hypervisor does not handle itself go to the partition's intercept handler:
+ * for a child, the forwarding to its worker in the root (issue 3). */
+typedef enum exit_action (*partition_intercept_fn)(struct vp *vp, struct hv_exit *exit);
+
+struct partition_statistics {
+    uint64_t exits;
+    uint64_t exits_by_reason[HV_EXIT_REASON_COUNT];
+};
+
+struct partition {
+    uint64_t id;
+    char name[PARTITION_NAME_MAX];
+    enum partition_state state;
+    const char *stop_reason;
+    struct slat slat;
+    struct vp *vps[PARTITION_MAX_VPS];
+    uint32_t vp_count;
+    partition_intercept_fn intercept;
+    void *owner; /* the intercept handler's context */
+    struct partition_statistics statistics;
+};
+
+struct partition *partition_create(const char *name, partition_intercept_fn intercept,
+                                   void *owner);
+/* Maps host pages into the partition (hv/slat.h rules). */
+bool partition_map(struct partition *p, uint64_t gpa, uint64_t hpa, uint64_t size,
+                   unsigned access);
+struct vp *partition_create_vp(struct partition *p, const struct vp_start_state *start);
+/* Runs `vp` on the calling CPU until its partition stops. */
+void partition_run_vp(struct vp *vp);
+/* Marks the partition stopped with a reason (a string constant) and logs it. */
+void partition_stop(struct partition *p, const char *reason);
+void partition_destroy(struct partition *p);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * AMD SVM with nested paging (AMD APM vol. 2, chapter 15 "Secure Virtual Machine").
+ * Implements hv/vendor.h. Under QEMU TCG there is no next-RIP save, no decode assists and
+ * no flush-by-ASID (test-platform.md), so each is used only when CPUID 0x8000000A says so.
+ */
+#include "hv/svm/svm.h"
+
+#include <string.h>
+
+#include "hv/partition.h"
+#include "hv/slat.h"
+#include "hv/svm/vmcb.h"
+#include "kernel/log.h"
+#include "kernel/page_alloc.h"
+#include "kernel/page_pool.h"
+#include "kernel/percpu.h"
+#include "kernel/spinlock.h"
+#include "kernel/x86.h"
+
+#define MSR_VM_CR 0xC0010114u
+#define MSR_VM_HSAVE_PA 0xC0010117u
+#define VM_CR_SVMDIS (1u << 4)
+#define EFER_SVME (1ull << 12)
+
+/* CPUID 0x8000000A EDX (APM vol. 3, E.4.9) */
+#define SVM_FEATURE_NP (1u << 0)
+#define SVM_FEATURE_NRIPS (1u << 3)
+#define SVM_FEATURE_FLUSH_BY_ASID (1u << 6)
+
+/* I/O and MSR permission maps (APM 15.10.1, 15.11): 12 KiB and 8 KiB, a set bit
+ * intercepts. Children intercept everything, so one all-ones copy serves all of them. */
+#define IOPM_ORDER 2  /* 16 KiB allocation for the 12 KiB map */
+#define MSRPM_ORDER 1 /* 8 KiB */
+
+struct svm_features {
+    uint32_t asid_count;
+    bool next_rip;
+    bool flush_by_asid;
+};
+
+struct svm_cpu {
+    uint64_t host_save_pa;  /* VM_HSAVE_PA: where VMRUN saves host state */
+    uint64_t host_vmcb_pa;  /* VMSAVE/VMLOAD of the host's FS/GS/TR/... */
+    const struct vp *last_vp; /* whose translations the TLB may hold */
+};
+
+struct svm_vp {
+    struct vmcb *vmcb;
+    uint64_t vmcb_pa;
+    int last_cpu;
+    uint32_t slat_generation; /* of the partition's translation when this VP last ran */
+};
+
+static struct svm_features features;
+static struct svm_cpu svm_cpus[MAX_CPUS];
+static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa;
+static uint32_t next_asid = 1;
+static struct spinlock svm_lock = SPINLOCK_INIT;
+
+static bool refuse(char *why, size_t why_size, const char *reason)
+{
+    strncpy(why, reason, why_size - 1);
+    why[why_size - 1] = '\0';
+    return false;
+}
+
+static bool svm_probe(char *why, size_t why_size)
+{
+    uint32_t a, b, c, d;
+    cpuid(0x80000000u, 0, &a, &b, &c, &d);
+    if (a < 0x8000000Au)
+        return refuse(why, why_size, "CPUID has no SVM leaf (0x8000000A)");
+    cpuid(0x80000001u, 0, &a, &b, &c, &d);
+    if (!(c & (1u << 2)))
+        return refuse(why, why_size, "CPUID.80000001H:ECX.SVM is clear: no AMD-V");
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+        return refuse(why, why_size, "SVM is disabled by firmware (VM_CR.SVMDIS)");
+    cpuid(0x8000000Au, 0, &a, &b, &c, &d);
+    if (!(d & SVM_FEATURE_NP))
+        return refuse(why, why_size, "SVM without nested paging (CPUID.8000000AH:EDX.NP)");
+    if (b < 2)
+        return refuse(why, why_size, "SVM reports fewer than 2 ASIDs");
+    features.asid_count = b;
+    features.next_rip = d & SVM_FEATURE_NRIPS;
+    features.flush_by_asid = d & SVM_FEATURE_FLUSH_BY_ASID;
+    log_info("svm: nested paging, %u ASIDs, next-RIP %s, flush-by-ASID %s", b,
+             features.next_rip ? "yes" : "no", features.flush_by_asid ? "yes" : "no");
+    return true;
+}
+
+static bool allocate_permission_maps(void)
+{
+    uint64_t flags = spin_lock_irqsave(&svm_lock);
+    bool ok = true;
+    if (!intercept_all_iopm_pa) {
+        uint64_t iopm = page_alloc(IOPM_ORDER), msrpm = page_alloc(MSRPM_ORDER);
+        if (!iopm || !msrpm) {
+            ok = false;
+        } else {
+            memset((void *)(uintptr_t)iopm, 0xFF, PAGE_SIZE << IOPM_ORDER);
+            memset((void *)(uintptr_t)msrpm, 0xFF, PAGE_SIZE << MSRPM_ORDER);
+            intercept_all_iopm_pa = iopm;
+            intercept_all_msrpm_pa = msrpm;
+        }
+    }
+    spin_unlock_irqrestore(&svm_lock, flags);
+    return ok;
+}
+
+static bool svm_cpu_enable(void)
+{
+    struct svm_cpu *cpu = &svm_cpus[this_cpu_index()];
+    if (!cpu->host_save_pa) {
+        cpu->host_save_pa = page_alloc_zeroed(0);
+        cpu->host_vmcb_pa = page_alloc_zeroed(0);
+        if (!cpu->host_save_pa || !cpu->host_vmcb_pa)
+            return false;
+    }
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, cpu->host_save_pa);
+    return allocate_permission_maps();
+}
+
+static void set_flat_segment(struct vmcb_segment *s, uint16_t selector, uint16_t attributes)
+{
+    s->selector = selector;
+    s->attributes = attributes;
+    s->limit = 0xFFFFFFFFu;
+    s->base = 0;
+}
+
+/* 32-bit protected mode, flat segments, paging and interrupts off (issue 3's child start
+ * state). Attribute encodings: APM 15.5.1 "Segment State in the VMCB". */
+static void initialize_guest_state(struct vmcb *vmcb, const struct vp_start_state *start)
+{
+    struct vmcb_state *s = &vmcb->state;
+    set_flat_segment(&s->cs, 0x08, 0xC9B); /* code, exec/read, accessed, P, D/B, G */
+    set_flat_segment(&s->ds, 0x10, 0xC93); /* data, read/write, accessed, P, D/B, G */
+    set_flat_segment(&s->es, 0x10, 0xC93);
+    set_flat_segment(&s->ss, 0x10, 0xC93);
+    set_flat_segment(&s->fs, 0x10, 0xC93);
+    set_flat_segment(&s->gs, 0x10, 0xC93);
+    s->gdtr.limit = 0xFFFF;
+    s->idtr.limit = 0xFFFF;
+    s->ldtr.attributes = 0x082; /* LDT, present */
+    s->ldtr.limit = 0xFFFF;
+    s->tr.attributes = 0x08B;   /* busy 32-bit TSS, present */
+    s->tr.limit = 0xFFFF;
+    s->cpl = 0;
+    /* EFER.SVME must be set in the guest state or VMRUN fails its consistency checks
+     * (APM 15.5.1); the guest's view of EFER is virtualized through the MSR intercept. */
+    s->efer = EFER_SVME;
+    s->cr0 = 0x11; /* PE, ET */
+    s->cr3 = 0;
+    s->cr4 = 0;
+    s->dr6 = 0xFFFF0FF0;
+    s->dr7 = 0x400;
+    s->rflags = 0x2;
+    s->rip = start->entry;
+    s->rsp = start->rsp;
+    s->g_pat = 0x0007040600070406ull; /* the reset PAT */
+}
+
+static uint32_t allocate_asid(void)
+{
+    uint64_t flags = spin_lock_irqsave(&svm_lock);
+    uint32_t asid = next_asid;
+    next_asid = next_asid + 1 < features.asid_count ? next_asid + 1 : 1;
+    spin_unlock_irqrestore(&svm_lock, flags);
+    return asid;
+}
+
+static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_start_state *start)
+{
+    struct svm_vp *svp = (struct svm_vp *)(uintptr_t)page_alloc_zeroed(0);
+    uint64_t vmcb_pa = page_alloc_zeroed(0);
+    if (!svp || !vmcb_pa || !intercept_all_iopm_pa) {
+        if (svp)
+            page_free((uint64_t)(uintptr_t)svp, 0);
+        if (vmcb_pa)
+            page_free(vmcb_pa, 0);
+        return false;
+    }
+    struct vmcb *vmcb = (struct vmcb *)(uintptr_t)vmcb_pa;
+    struct vmcb_control *c = &vmcb->control;
+    c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
+                         SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_INVD |
+                         SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO |
+                         SVM_INTERCEPT_MSR | SVM_INTERCEPT_SHUTDOWN;
+    /* VMRUN must be intercepted (else VMEXIT_INVALID); the other SVM instructions are
+     * intercepted so the guest gets #UD instead of touching host state. */
+    c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
+    c->iopm_base_pa = intercept_all_iopm_pa;
+    c->msrpm_base_pa = intercept_all_msrpm_pa;
+    c->guest_asid = allocate_asid();
+    c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+    /* Physical interrupts stay the host's while the guest runs: the guest's RFLAGS.IF
+     * masks only its virtual interrupts (APM 15.21.1). */
+    c->virtual_interrupt = SVM_V_INTR_MASKING;
+    c->nested_control = SVM_NP_ENABLE;
+    c->nested_cr3 = slat_root;
+    initialize_guest_state(vmcb, start);
+
+    svp->vmcb = vmcb;
+    svp->vmcb_pa = vmcb_pa;
+    svp->last_cpu = -1;
+    vp->vendor = svp;
+    return true;
+}
+
+static void svm_vp_destroy(struct vp *vp)
+{
+    struct svm_vp *svp = vp->vendor;
+    if (!svp)
+        return;
+    for (int i = 0; i < MAX_CPUS; i++)
+        if (svm_cpus[i].last_vp == vp)
+            svm_cpus[i].last_vp = NULL;
+    page_free(svp->vmcb_pa, 0);
+    page_free((uint64_t)(uintptr_t)svp, 0);
+    vp->vendor = NULL;
+}
+
+void svm_world_switch(uint64_t vmcb_pa, uint64_t host_vmcb_pa, struct vp_registers *regs);
+
+static void normalize_exit(const struct vmcb *vmcb, const struct vp *vp, struct hv_exit *e)
+{
+    const struct vmcb_control *c = &vmcb->control;
+    uint64_t code = c->exit_code;
+    memset(e, 0, sizeof(*e));
+    e->raw_code = code;
+    e->raw_info1 = c->exit_info1;
+    e->raw_info2 = c->exit_info2;
+    e->rip = vmcb->state.rip;
+    if (features.next_rip && c->next_rip > e->rip && c->next_rip - e->rip <= 15)
+        e->instruction_length = (uint8_t)(c->next_rip - e->rip);
+
+    if ((uint32_t)code == SVM_EXIT_INVALID) {
+        e->reason = HV_EXIT_INVALID_STATE;
+        return;
+    }
+    if (code >= SVM_EXIT_EXCEPTION_BASE && code < SVM_EXIT_EXCEPTION_BASE + 32) {
+        e->reason = HV_EXIT_EXCEPTION;
+        e->exception.vector = (uint8_t)(code - SVM_EXIT_EXCEPTION_BASE);
+        e->exception.error_code = (uint32_t)c->exit_info1;
+        return;
+    }
+    switch (code) {
+    case SVM_EXIT_INTR:
+    case SVM_EXIT_SMI:
+    case SVM_EXIT_INIT:
+        e->reason = HV_EXIT_EXTERNAL_INTERRUPT;
+        break;
+    case SVM_EXIT_NMI:
+        e->reason = HV_EXIT_NMI;
+        break;
+    case SVM_EXIT_CPUID:
+        e->reason = HV_EXIT_CPUID;
+        e->cpuid_leaf = (uint32_t)vmcb->state.rax;
+        e->instruction_length = 2;
+        break;
+    case SVM_EXIT_HLT:
+        e->reason = HV_EXIT_HLT;
+        e->instruction_length = 1;
+        break;
+    case SVM_EXIT_IOIO: {
+        uint64_t info = c->exit_info1;
+        e->reason = HV_EXIT_IO;
+        e->io.in = info & SVM_IOIO_IN;
+        e->io.string = info & SVM_IOIO_STRING;
+        e->io.rep = info & SVM_IOIO_REP;
+        e->io.size = (uint8_t)((info >> SVM_IOIO_SIZE_SHIFT) & 7); /* 1, 2 or 4 */
+        e->io.port = (uint16_t)(info >> SVM_IOIO_PORT_SHIFT);
+        /* EXITINFO2 is the RIP of the next instruction even without NRIPS (APM 15.10.2). */
+        if (c->exit_info2 > e->rip && c->exit_info2 - e->rip <= 15)
+            e->instruction_length = (uint8_t)(c->exit_info2 - e->rip);
+        break;
+    }
+    case SVM_EXIT_MSR:
+        e->reason = c->exit_info1 ? HV_EXIT_MSR_WRITE : HV_EXIT_MSR_READ;
+        e->msr.index = (uint32_t)vp->registers.rcx;
+        e->msr.value = (vp->registers.rdx << 32) | (uint32_t)vmcb->state.rax;
+        e->instruction_length = 2;
+        break;
+    case SVM_EXIT_SHUTDOWN:
+        e->reason = HV_EXIT_TRIPLE_FAULT;
+        break;
+    case SVM_EXIT_VMMCALL:
+        e->reason = HV_EXIT_HYPERCALL;
+        e->instruction_length = 3;
+        break;
+    case SVM_EXIT_VMRUN:
+    case SVM_EXIT_VMLOAD:
+    case SVM_EXIT_VMSAVE:
+    case SVM_EXIT_STGI:
+    case SVM_EXIT_CLGI:
+    case SVM_EXIT_SKINIT:
+    case SVM_EXIT_INVLPGA:
+    case SVM_EXIT_XSETBV:
+        e->reason = HV_EXIT_VIRTUALIZATION_INSTRUCTION;
+        e->instruction_length = 3;
+        break;
+    case SVM_EXIT_NPF:
+        e->reason = HV_EXIT_SLAT_VIOLATION;
+        e->slat.gpa = c->exit_info2;
+        e->slat.present = c->exit_info1 & SVM_NPF_PRESENT;
+        e->slat.write = c->exit_info1 & SVM_NPF_WRITE;
+        e->slat.execute = c->exit_info1 & SVM_NPF_FETCH;
+        e->slat.read = !e->slat.write && !e->slat.execute;
+        break;
+    default:
+        e->reason = HV_EXIT_UNKNOWN;
+        break;
+    }
+}
+
+static void svm_vp_run(struct vp *vp, struct hv_exit *exit)
+{
+    struct svm_vp *svp = vp->vendor;
+    struct vmcb *vmcb = svp->vmcb;
+    struct svm_cpu *cpu = &svm_cpus[this_cpu_index()];
+
+    /* Without flush-by-ASID the only choice is a full flush, needed whenever this CPU's
+     * TLB may hold another VP's translations or this VP ran elsewhere since. */
+    uint32_t generation = vp->partition->slat.generation;
+    if (cpu->last_vp != vp || svp->last_cpu != (int)this_cpu_index() ||
+        svp->slat_generation != generation)
+        vmcb->control.tlb_control = features.flush_by_asid ? SVM_TLB_CONTROL_FLUSH_ASID
+                                                           : SVM_TLB_CONTROL_FLUSH_ALL;
+    cpu->last_vp = vp;
+    svp->last_cpu = (int)this_cpu_index();
+    svp->slat_generation = generation;
+
+    vmcb->state.rax = vp->registers.rax;
+    svm_world_switch(svp->vmcb_pa, cpu->host_vmcb_pa, &vp->registers);
+    vp->registers.rax = vmcb->state.rax;
+    vmcb->control.tlb_control = SVM_TLB_CONTROL_NOTHING;
+    vmcb->control.event_injection = 0;
+
+    /* An event whose delivery the exit interrupted is delivered again on the next entry
+     * (APM 15.7.2 "Exit Interrupt Info"), unless a handler injects something else. */
+    uint64_t pending = vmcb->control.exit_interrupt_info;
+    if (pending & SVM_EVENT_VALID)
+        vmcb->control.event_injection = pending;
+
+    normalize_exit(vmcb, vp, exit);
+}
+
+static uint64_t svm_vp_get(struct vp *vp, enum vp_register reg)
+{
+    const struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    switch (reg) {
+    case VP_REGISTER_RIP:
+        return s->rip;
+    case VP_REGISTER_RSP:
+        return s->rsp;
+    case VP_REGISTER_RFLAGS:
+        return s->rflags;
+    case VP_REGISTER_CR0:
+        return s->cr0;
+    case VP_REGISTER_CR2:
+        return s->cr2;
+    case VP_REGISTER_CR3:
+        return s->cr3;
+    case VP_REGISTER_CR4:
+        return s->cr4;
+    case VP_REGISTER_EFER:
+        return s->efer & ~EFER_SVME; /* the guest never sees our SVME */
+    case VP_REGISTER_COUNT:
+        break;
+    }
+    return 0;
+}
+
+static void svm_vp_set(struct vp *vp, enum vp_register reg, uint64_t value)
+{
+    struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    switch (reg) {
+    case VP_REGISTER_RIP:
+        s->rip = value;
+        break;
+    case VP_REGISTER_RSP:
+        s->rsp = value;
+        break;
+    case VP_REGISTER_RFLAGS:
+        s->rflags = value | 0x2; /* bit 1 is always one */
+        break;
+    case VP_REGISTER_CR0:
+        s->cr0 = value;
+        break;
+    case VP_REGISTER_CR2:
+        s->cr2 = value;
+        break;
+    case VP_REGISTER_CR3:
+        s->cr3 = value;
+        break;
+    case VP_REGISTER_CR4:
+        s->cr4 = value;
+        break;
+    case VP_REGISTER_EFER:
+        s->efer = value | EFER_SVME;
+        break;
+    case VP_REGISTER_COUNT:
+        break;
+    }
+}
+
+static void svm_vp_inject_exception(struct vp *vp, uint8_t vector, bool has_error_code,
+                                    uint32_t error_code)
+{
+    struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    uint64_t event = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | vector;
+    if (has_error_code)
+        event |= SVM_EVENT_ERROR_VALID | ((uint64_t)error_code << 32);
+    vmcb->control.event_injection = event;
+}
+
+/* Nested page table entries use the long-mode page table format (APM 15.25.5); the User
+ * bit must be set on every level, because nested walks are user-mode accesses. */
+#define NPT_PRESENT (1ull << 0)
+#define NPT_WRITABLE (1ull << 1)
+#define NPT_USER (1ull << 2)
+#define NPT_LARGE (1ull << 7)
+#define NPT_NO_EXECUTE (1ull << 63)
+
+static uint64_t npt_leaf_entry(uint64_t hpa, bool writable, bool executable, bool large)
+{
+    uint64_t e = hpa | NPT_PRESENT | NPT_USER;
+    if (writable)
+        e |= NPT_WRITABLE;
+    if (!executable)
+        e |= NPT_NO_EXECUTE;
+    if (large)
+        e |= NPT_LARGE;
+    return e;
+}
+
+static unsigned npt_leaf_access(uint64_t entry)
+{
+    unsigned access = SLAT_READ;
+    if (entry & NPT_WRITABLE)
+        access |= SLAT_WRITE;
+    if (!(entry & NPT_NO_EXECUTE))
+        access |= SLAT_EXECUTE;
+    return access;
+}
+
+static uint64_t npt_table_entry(uint64_t table_pa)
+{
+    return table_pa | NPT_PRESENT | NPT_WRITABLE | NPT_USER;
+}
+
+const struct hv_vendor_ops svm_vendor_ops = {
+    .name = "AMD SVM",
+    .probe = svm_probe,
+    .cpu_enable = svm_cpu_enable,
+    .vp_create = svm_vp_create,
+    .vp_destroy = svm_vp_destroy,
+    .vp_run = svm_vp_run,
+    .vp_get = svm_vp_get,
+    .vp_set = svm_vp_set,
+    .vp_inject_exception = svm_vp_inject_exception,
+    .slat_leaf_entry = npt_leaf_entry,
+    .slat_table_entry = npt_table_entry,
+    .slat_leaf_access = npt_leaf_access,
+    .slat_present_mask = NPT_PRESENT,
+};

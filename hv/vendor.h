@@ -1,0 +1,63 @@
+/*
+ * The vendor seam: one ops table that hv/svm/ implements (and hv/vmx/ will). Generic code
+ * calls only through `hv_vendor`, chosen once at boot from CPUID (style-anchors.md,
+ * practice 1).
+ */
+#ifndef HVFW_HV_VENDOR_H
+#define HVFW_HV_VENDOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hv/exit.h"
+#include "hv/vp.h"
+
+/* Registers kept in vendor state (the VMCB/VMCS), reached through vp_get/vp_set. */
+enum vp_register {
+    VP_REGISTER_RIP,
+    VP_REGISTER_RSP,
+    VP_REGISTER_RFLAGS,
+    VP_REGISTER_CR0,
+    VP_REGISTER_CR2,
+    VP_REGISTER_CR3,
+    VP_REGISTER_CR4,
+    VP_REGISTER_EFER,
+    VP_REGISTER_COUNT,
+};
+
+/* The initial state of a child VP (issue 3): 32-bit protected mode, flat 4 GiB code and
+ * data segments, paging and interrupts off, at `entry`. */
+struct vp_start_state {
+    uint64_t entry;
+    uint64_t rsp;
+};
+
+struct hv_vendor_ops {
+    const char *name;
+    /* Whether this CPU can run partitions (features present and enabled); fills `why`. */
+    bool (*probe)(char *why, size_t why_size);
+    /* Turns virtualization on for the calling physical CPU. */
+    bool (*cpu_enable)(void);
+    /* Allocates the vendor state of `vp` for a partition whose second-level translation
+     * root is `slat_root` (physical), in the start state. */
+    bool (*vp_create)(struct vp *vp, uint64_t slat_root, const struct vp_start_state *start);
+    void (*vp_destroy)(struct vp *vp);
+    /* Runs `vp` on the calling CPU until it exits; fills `exit`. */
+    void (*vp_run)(struct vp *vp, struct hv_exit *exit);
+    uint64_t (*vp_get)(struct vp *vp, enum vp_register reg);
+    void (*vp_set)(struct vp *vp, enum vp_register reg, uint64_t value);
+    /* Delivers a hardware exception to the guest on its next entry. */
+    void (*vp_inject_exception)(struct vp *vp, uint8_t vector, bool has_error_code,
+                                uint32_t error_code);
+    /* Leaf and table entries of the second-level page tables (NPT and EPT differ). */
+    uint64_t (*slat_leaf_entry)(uint64_t hpa, bool writable, bool executable, bool large);
+    uint64_t (*slat_table_entry)(uint64_t table_pa);
+    /* The enum slat_access bits of a present leaf entry. */
+    unsigned (*slat_leaf_access)(uint64_t entry);
+    uint64_t slat_present_mask; /* bits of which any set means "present" */
+};
+
+extern const struct hv_vendor_ops *hv_vendor;
+
+#endif
