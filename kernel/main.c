@@ -11,7 +11,9 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/percpu.h"
+#include "kernel/platform.h"
 #include "kernel/serial.h"
+#include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
@@ -69,7 +71,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 
     /* memory: physical pages, kernel page tables (kernel/page_alloc.c, kernel/paging.c) */
 
-    /* platform: ACPI, APICs, timers, the other CPUs (kernel/acpi.c ... kernel/smp.c) */
+    platform_init(); /* ACPI, TSC, APICs and their timer, the other CPUs (kernel/platform.c) */
 
     char fault[16];
     if (cmdline_get(boot_info.cmdline, "test.fault", fault, sizeof fault))
@@ -79,7 +81,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
     decoder_selftest();
 
     uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
-    console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", 1u, memory_mib);
+    console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", smp_online_count(), memory_mib);
     if (cmdline_flag(boot_info.cmdline, "test.exit"))
         kernel_test_exit(0);
     kernel_idle();
