@@ -9,6 +9,10 @@
 #   --enable-newlib-io-c99-formats, --enable-newlib-io-long-long  printf understands %zu,
 #       %jd, %lld and %hhu; gcc's format checking assumes it does, so without them such a
 #       format would compile cleanly and print garbage.
+#   --disable-newlib-nano-malloc  nano-malloc aligns blocks to 8 bytes only; the x86-64 psABI
+#       (3.1.2: max_align_t, long double, __int128, SSE vectors) needs 16, and gcc emits
+#       aligned SSE moves on that assumption. newlib's dlmalloc aligns to 16 (and bins its
+#       free lists instead of nano-malloc's single first-fit list).
 set -euo pipefail
 src=$(realpath "$1"); out=$2; stamp=$(realpath -m "$3"); cflags=$4
 mkdir -p "$out"
@@ -20,7 +24,7 @@ flock 9
 options=(--host=x86_64-elf --prefix="$out/install"
     --disable-multilib --disable-newlib-supplied-syscalls
     --enable-newlib-reent-small --disable-newlib-fvwrite-in-streamio
-    --enable-newlib-nano-malloc --disable-newlib-unbuf-stream-opt
+    --disable-newlib-nano-malloc --disable-newlib-unbuf-stream-opt
     --enable-newlib-retargetable-locking
     --enable-newlib-io-c99-formats --enable-newlib-io-long-long)
 # Reconfigure from scratch when the options or flags change (the old install stays in place

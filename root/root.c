@@ -1,0 +1,28 @@
+/*
+ * root_main: the root partition's start. Its C library is newlib (console, heap and clock
+ * from libc-glue/), its network stack lwIP (NO_SYS, one event loop). Output goes through
+ * newlib's printf, which is itself under test here; the hypervisor uses kernel/log.h.
+ */
+#include "root/root.h"
+
+#include <stdio.h>
+
+#include "lwip/init.h"
+
+#include "libc-glue/heap.h"
+#include "root/libc_selftest.h"
+#include "root/net_selftest.h"
+
+int root_main(void)
+{
+    bool ok = libc_selftest_run();
+
+    lwip_init(); /* once: lwIP keeps its state (loopback interface, timers) for good */
+    ok &= net_selftest_run();
+
+    struct heap_stats heap;
+    heap_get_stats(&heap);
+    printf("root: heap %zu KiB at %#lx, %zu KiB used\n", heap.size >> 10,
+           (unsigned long)heap.base, heap.used >> 10);
+    return ok ? 0 : -1;
+}
