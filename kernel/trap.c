@@ -243,7 +243,7 @@ static void trap_report_stack_trace(uint32_t cpu, uint64_t rbp)
     size_t n = stack_trace_walk(rbp, stacks, count, frames, STACK_TRACE_MAX_FRAMES);
     char line[24 * STACK_TRACE_MAX_FRAMES + 16];
     size_t used = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && used < sizeof(line); i++)
         used += (size_t)format_snprintf(line + used, sizeof(line) - used, " 0x%lx", frames[i]);
     console_printf("stack trace:%s\n", n ? line : " <no frames>");
 }
@@ -257,7 +257,7 @@ __attribute__((noreturn)) static void trap_nested_stop(const struct trap_frame *
         char line[160];
         int n = format_snprintf(line, sizeof(line),
                                 "\nhvfw: FATAL nested exception %s (vector %lu) at rip 0x%lx "
-                                "while reporting a fault\nhvfw: stopped\n",
+                                "while reporting a fault; stopped\nhvfw: stopped\n",
                                 trap_vector_name(frame->vector), frame->vector, frame->rip);
         serial_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
@@ -279,11 +279,12 @@ static void trap_wait_for_other_report(void)
     }
 }
 
-__attribute__((noreturn)) static void trap_report_fatal(struct trap_frame *frame, uint32_t cpu)
+/* Through the console lock, like every line: log.c holds it only while bytes go to the
+ * UART (lines are formatted before), so a fault elsewhere cannot leave it held. */
+__attribute__((noreturn)) static void trap_report_fatal(const struct trap_frame *f, uint32_t cpu)
 {
     uint64_t cr2 = read_cr2(); /* before anything else can fault and overwrite it */
     trap_wait_for_other_report();
-    const struct trap_frame *f = frame;
     console_printf("hvfw: FATAL exception %s (vector %lu) error_code=0x%lx on cpu%d\n",
                    trap_vector_name(f->vector), f->vector, f->error_code,
                    cpu < MAX_CPUS ? (int)cpu : -1);
