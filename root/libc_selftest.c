@@ -14,6 +14,8 @@
 #define BLOCK_COUNT 512
 #define BLOCK_MAX_SIZE 4096
 #define LARGE_SIZE (1u << 20)
+#define EXHAUST_BLOCK_SIZE (256u << 10)
+#define EXHAUST_LIMIT_BLOCKS 256 /* 64 MiB: enough to exhaust a heap that cannot grow */
 
 static char failure[160];
 
@@ -182,6 +184,55 @@ static const char *check_large(void)
     return NULL;
 }
 
+static void mark_block(unsigned char *p, size_t block)
+{
+    /* The ends and the middle: enough to see two blocks overlap, cheap under emulation. */
+    p[0] = p[EXHAUST_BLOCK_SIZE / 2] = p[EXHAUST_BLOCK_SIZE - 1] = block_byte(block, 0);
+}
+
+static bool block_marked(const unsigned char *p, size_t block)
+{
+    unsigned char expected = block_byte(block, 0);
+    return p[0] == expected && p[EXHAUST_BLOCK_SIZE / 2] == expected &&
+           p[EXHAUST_BLOCK_SIZE - 1] == expected;
+}
+
+/* Allocates until the heap is exhausted: malloc must then return NULL with ENOMEM (sbrk
+ * must not hand out memory beyond its region), the blocks must not overlap, and after
+ * freeing them malloc must work again. Stops at EXHAUST_LIMIT_BLOCKS if the heap keeps
+ * growing (its region is extended when the page allocator's next block is adjacent). */
+static const char *check_exhaustion(void)
+{
+    static unsigned char *blocks[EXHAUST_LIMIT_BLOCKS];
+    size_t count = 0;
+    const char *error = NULL;
+    errno = 0;
+    while (count < EXHAUST_LIMIT_BLOCKS) {
+        unsigned char *p = malloc(EXHAUST_BLOCK_SIZE);
+        if (p == NULL)
+            break;
+        mark_block(p, count);
+        blocks[count++] = p;
+    }
+    if (count < EXHAUST_LIMIT_BLOCKS && errno != ENOMEM)
+        error = why("malloc failed after %zu blocks with errno %d, not ENOMEM", count, errno);
+    for (size_t i = 0; i < count && !error; i++)
+        if (!block_marked(blocks[i], i))
+            error = why("block %zu of %zu at %p was overwritten: blocks overlap", i, count,
+                        (void *)blocks[i]);
+    for (size_t i = 0; i < count; i++)
+        free(blocks[i]);
+    if (error)
+        return error;
+    if (count == 0)
+        return why("not even one %u KiB block could be allocated", EXHAUST_BLOCK_SIZE >> 10);
+    void *again = malloc(EXHAUST_BLOCK_SIZE);
+    if (again == NULL)
+        return why("malloc failed after the exhausted heap was freed");
+    free(again);
+    return NULL;
+}
+
 /* The glue reports what it cannot do instead of pretending. */
 static const char *check_system_calls(void)
 {
@@ -211,7 +262,7 @@ bool libc_selftest_run(void)
 {
     static const char *(*const checks[])(void) = {
         check_formatting, check_many_blocks, check_calloc, check_realloc, check_large,
-        check_system_calls,
+        check_exhaustion, check_system_calls,
     };
     for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
         const char *error = checks[i]();
