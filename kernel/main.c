@@ -6,10 +6,13 @@
  */
 #include <stdint.h>
 
+#include "hv/hv.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/log.h"
 #include "kernel/main.h"
+#include "kernel/page_alloc.h"
+#include "kernel/paging.h"
 #include "kernel/percpu.h"
 #include "kernel/platform.h"
 #include "kernel/serial.h"
@@ -17,6 +20,7 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
+#include "root/root.h"
 
 struct boot_info boot_info;
 
@@ -69,9 +73,15 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 
     trap_init();
 
-    /* memory: physical pages, kernel page tables (kernel/page_alloc.c, kernel/paging.c) */
+    page_alloc_init(&boot_info);
+    paging_init();
+    log_info("memory: %lu MiB managed by the page allocator, %lu MiB free",
+             page_alloc_total_bytes() >> 20, page_alloc_free_bytes() >> 20);
 
     platform_init(); /* ACPI, TSC, APICs and their timer, the other CPUs (kernel/platform.c) */
+
+    /* the hypervisor core: vendor backend, virtualization on for this CPU (hv/hv.c) */
+    hv_init();
 
     char fault[16];
     if (cmdline_get(boot_info.cmdline, "test.fault", fault, sizeof fault))
@@ -79,6 +89,9 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
 
     /* self-tests of what the root partition will use (decoder, libc, lwIP) */
     decoder_selftest();
+    if (root_main() != 0)
+        log_error("root: a self-test failed (see the selftest lines above)");
+    hv_selftest();
 
     uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
     console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", smp_online_count(), memory_mib);

@@ -264,7 +264,8 @@ uint64_t page_pool_alloc(struct page_pool *pool, unsigned order, uint64_t below)
         below_frames = pool->page_limit;
     for (unsigned k = order; k <= PAGE_MAX_ORDER; k++) {
         uint64_t blocks_below = below_frames >> k; /* blocks that end at or below the limit */
-        uint64_t index = bits_find(pool->free_map[k], pool->search_from[k] * 64, blocks_below, true);
+        uint64_t index =
+            bits_find(pool->free_map[k], pool->search_from[k] * 64, blocks_below, true);
         if (index == NO_BIT) {
             /* Every bit below blocks_below is clear, so whole words below it are empty. */
             if (blocks_below / 64 > pool->search_from[k])

@@ -9,9 +9,10 @@
  *   - block_state: one byte per frame; at the first frame of a block it says free/allocated
  *     and the order, elsewhere it is 0. Freeing checks it, so a double free or a free with
  *     the wrong order is refused without touching the lists.
- *   - free_map[k]: one bit per order-k block, set when that block is free. Allocation takes
- *     the lowest free block, so low memory is used first and callers can ask for a block
- *     below a limit (tables the 32-bit AP trampoline loads, 32-bit DMA).
+ *   - free_map[k]: one bit per order-k block, set when that block is free. Allocation splits
+ *     the smallest free block that fits (the lowest of that order), which keeps large blocks
+ *     whole; a caller can ask for a block below a limit (tables the 32-bit AP trampoline
+ *     loads, 32-bit DMA).
  * About 1.03 bytes of metadata per 4 KiB of the span below the highest usable address.
  * Not locked: the caller serializes.
  */

@@ -51,7 +51,8 @@ static bool model_available(const struct page_range *usable, size_t usable_count
     for (size_t i = 0; i < usable_count; i++)
         in = in || (usable[i].start <= start && end <= usable[i].end);
     for (size_t i = 0; i < reserved_count; i++)
-        if (reserved[i].start < end && start < reserved[i].end && reserved[i].start < reserved[i].end)
+        if (reserved[i].start < reserved[i].end && reserved[i].start < end &&
+            start < reserved[i].end)
             return false;
     return in;
 }
