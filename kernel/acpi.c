@@ -568,12 +568,19 @@ static enum acpi_status map_table(uint64_t pa, const char *signature, acpi_phys_
     return ACPI_OK;
 }
 
+/* The first good table with that signature, else the first bad one (to report why). */
 static const struct acpi_table_ref *find_ref(const struct acpi_platform *out, const char *sig)
 {
-    for (size_t i = 0; i < out->table_count; i++)
-        if (out->tables[i].status == ACPI_OK && memcmp(out->tables[i].signature, sig, 4) == 0)
+    const struct acpi_table_ref *bad = NULL;
+    for (size_t i = 0; i < out->table_count; i++) {
+        if (memcmp(out->tables[i].signature, sig, 4) != 0)
+            continue;
+        if (out->tables[i].status == ACPI_OK)
             return &out->tables[i];
-    return NULL;
+        if (!bad)
+            bad = &out->tables[i];
+    }
+    return bad;
 }
 
 static enum acpi_status read_root(const void *rsdp, size_t rsdp_length, acpi_phys_fn phys,

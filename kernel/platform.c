@@ -40,7 +40,7 @@ static void dump_bytes(const char *name, uint64_t pa, size_t length)
     const uint8_t *p = acpi_phys(pa, length, NULL);
     if (!p)
         return;
-    console_printf("acpi-dump %s %lx %zu\n", name, pa, length);
+    console_printf("acpi-table %s %lx %zu\n", name, pa, length);
     for (size_t off = 0; off < length; off += 32) {
         char hex[65];
         size_t n = length - off < 32 ? length - off : 32;
@@ -113,7 +113,8 @@ static void report_fadt(const struct acpi_platform *acpi)
              fadt->reset_register.address, fadt->reset_value, fadt->dsdt_address,
              fadt->sci_interrupt);
     if (acpi->dsdt_status != ACPI_OK)
-        log_warn("acpi: DSDT at %lx: %s", fadt->dsdt_address, acpi_status_name(acpi->dsdt_status));
+        log_warn("acpi: DSDT at %lx: %s", fadt->dsdt_address,
+                 acpi_status_name(acpi->dsdt_status));
     else if (acpi->s5_status == ACPI_OK)
         log_info("acpi: \\_S5: SLP_TYPa %u, SLP_TYPb %u", acpi->s5.type_a, acpi->s5.type_b);
     else
@@ -132,10 +133,14 @@ static bool acpi_load(void)
                  copy ? "the loader's RSDP: " : "RSDP search: ", acpi_status_name(st));
         return false;
     }
-    log_info("acpi: RSDP rev %u %s%lx (OEM \"%s\"), %s at %lx with %zu tables",
-             acpi->rsdp_revision, copy ? "from the loader, was " : "at ", acpi->rsdp_address,
-             acpi->oem_id, acpi->root_is_xsdt ? "XSDT" : "RSDT", acpi->root_address,
-             acpi->table_count);
+    if (copy)
+        log_info("acpi: RSDP rev %u from the loader (OEM \"%s\"), %s at %lx, %zu tables",
+                 acpi->rsdp_revision, acpi->oem_id, acpi->root_is_xsdt ? "XSDT" : "RSDT",
+                 acpi->root_address, acpi->table_count);
+    else
+        log_info("acpi: RSDP rev %u at %lx (OEM \"%s\"), %s at %lx, %zu tables",
+                 acpi->rsdp_revision, acpi->rsdp_address, acpi->oem_id,
+                 acpi->root_is_xsdt ? "XSDT" : "RSDT", acpi->root_address, acpi->table_count);
     for (size_t i = 0; i < acpi->table_count; i++) {
         const struct acpi_table_ref *t = &acpi->tables[i];
         if (t->status == ACPI_OK)
@@ -147,11 +152,13 @@ static bool acpi_load(void)
     if (acpi->madt_status == ACPI_OK)
         report_madt(acpi);
     else
-        log_warn("acpi: MADT: %s; running on this CPU only", acpi_status_name(acpi->madt_status));
+        log_warn("acpi: MADT: %s; running on this CPU only",
+                 acpi_status_name(acpi->madt_status));
     if (acpi->fadt_status == ACPI_OK)
         report_fadt(acpi);
     else
-        log_warn("acpi: FADT: %s; no PM timer, no power-off", acpi_status_name(acpi->fadt_status));
+        log_warn("acpi: FADT: %s; no PM timer, no power-off",
+                 acpi_status_name(acpi->fadt_status));
     if (cmdline_flag(boot_info.cmdline, "acpi.dump"))
         dump_tables(acpi);
     return true;

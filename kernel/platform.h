@@ -5,8 +5,9 @@
 #ifndef HVFW_KERNEL_PLATFORM_H
 #define HVFW_KERNEL_PLATFORM_H
 
-/* Bootstrap processor, once. `acpi.dump` on the command line prints every ACPI table as
- * hex lines ("acpi-dump ..."), which tests/unit/data/acpi/capture.py turns into files. */
+/* Bootstrap processor, once. `acpi.dump` on the command line also prints every ACPI table
+ * as hex ("acpi-table SIG ADDRESS LENGTH", then "acpi-dump SIG OFFSET HEX" lines), which
+ * tests/unit/data/acpi/capture.py turns back into files. */
 void platform_init(void);
 
 #endif
