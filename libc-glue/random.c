@@ -26,9 +26,12 @@ bool random_hardware_available(void)
 bool random_hardware_u64(uint64_t *out)
 {
     static int available = -1; /* -1: not asked yet; racing CPUs compute the same answer */
-    if (available < 0)
-        __atomic_store_n(&available, random_hardware_available() ? 1 : 0, __ATOMIC_RELAXED);
-    if (!available)
+    int known = __atomic_load_n(&available, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = random_hardware_available() ? 1 : 0;
+        __atomic_store_n(&available, known, __ATOMIC_RELAXED);
+    }
+    if (!known)
         return false;
     for (int i = 0; i < RDRAND_RETRIES; i++) {
         uint64_t value;

@@ -376,8 +376,19 @@ static bool net_selftest_tcp_loopback(const char *name, const ip_addr_t *address
     return true;
 }
 
+/* Runs every periodic lwIP timer once (TCP, ARP, IP reassembly, DHCP, ND6, MLD ...). The
+ * TCP test is over long before most of them are due, and a timer can trip on the port's
+ * configuration (e.g. IPv6 reassembly on 64-bit pointers): find out at boot, not after the
+ * first second of uptime. */
+static void run_cyclic_timers_once(void)
+{
+    for (int i = 0; i < lwip_num_cyclic_timers; i++)
+        lwip_cyclic_timers[i].handler();
+}
+
 bool net_selftest_run(void)
 {
+    run_cyclic_timers_once();
     ip_addr_t ipv4, ipv6;
     ip_addr_set_loopback(false, &ipv4);
     ip_addr_set_loopback(true, &ipv6);

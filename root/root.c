@@ -10,6 +10,7 @@
 #include "lwip/init.h"
 
 #include "libc-glue/heap.h"
+#include "libc-glue/random.h"
 #include "root/libc_selftest.h"
 #include "root/net_selftest.h"
 
@@ -17,6 +18,11 @@ int root_main(void)
 {
     bool ok = libc_selftest_run();
 
+    /* lwIP's port numbers and initial sequence numbers come from here (lwip_port_rand). */
+    const char *random_source = random_hardware_available()
+                                    ? "RDRAND"
+                                    : "a TSC-seeded xorshift (no RDRAND; not for secrets)";
+    printf("root: random numbers from %s\n", random_source);
     lwip_init(); /* once: lwIP keeps its state (loopback interface, timers) for good */
     ok &= net_selftest_run();
 

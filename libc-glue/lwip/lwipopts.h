@@ -31,6 +31,10 @@
 #define LWIP_DNS 0
 #define LWIP_IGMP 0
 #define LWIP_IPV6_DHCP6 0
+/* IPv6 reassembly keeps a helper with a pointer inside each fragment's 8-byte fragment
+ * header unless told to copy the header aside; pointers are 8 bytes here, so it does not fit
+ * (lwIP asserts in ip6_reass_tmr, ip6_frag.c). */
+#define IPV6_FRAG_COPYHEADER 1
 
 /* altcp: the management endpoint speaks TCP through it so that TLS (mbedTLS) can slide in
  * underneath later without changing the endpoint. */
