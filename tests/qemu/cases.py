@@ -47,10 +47,17 @@ def ready_line(smp=2, memory="256M"):
 
 
 def boot_case(smp, memory):
+    """Every CPU QEMU made is listed by the MADT and started (kernel/acpi.c, kernel/smp.c),
+    and the ready line agrees."""
     return {
         "name": "smp%d-%s" % (smp, memory),
         "smp": smp,
         "memory": memory,
+        "expect": [
+            r"^\[cpu0\] info: acpi: MADT: %d CPUs \(%d enabled\)" % (smp, smp),
+            r"^\[cpu0\] info: smp: %d CPUs online \(BSP APIC ID \d+, %d started, 0 failed\)$"
+            % (smp, smp - 1),
+        ],
         "ready": ready_line(smp, memory),
     }
 
@@ -87,6 +94,8 @@ CASES += [
             r"selftest: decoder: ok\b",
             r"selftest: libc: ok\b",
             r"selftest: lwip-tcp-loopback: ok\b",
+            r"selftest: lwip-tcp6-loopback: ok\b",
+            r"selftest: hv-guest: ok\b",
         ],
         "ready": ready_line(),
     },
