@@ -6,6 +6,7 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/page_alloc.h"
+#include "kernel/paging.h"
 #include "kernel/percpu.h"
 #include "kernel/trap.h"
 #include "kernel/tsc.h"
@@ -95,7 +96,7 @@ void smp_start(const struct acpi_madt *madt)
     uint32_t bsp_id = lapic_id();
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     copy_trampoline();
-    smp_ap_cr3 = read_cr3(); /* the kernel's final tables, as the BSP uses them now */
+    smp_ap_cr3 = paging_kernel_cr3();
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
     uint32_t started = 0, failed = 0;
