@@ -2,7 +2,8 @@
 
 A case is a dict:
   name         unique; the serial log goes to build/tests/qemu/<name>.log
-  smp, memory  QEMU -smp and -m (memory as QEMU spells it: "128M", "4G")
+  smp, memory  QEMU -smp and -m (as QEMU spells them: 2 or "2,maxcpus=4"; "128M", "4G")
+  qemu_args    more QEMU arguments, after the runner's own (e.g. ["-machine", "q35"])
   append       firmware command line after "test.exit" (the runner always passes test.exit,
                so the image ends QEMU through isa-debug-exit instead of idling)
   modules      boot modules: (file name, content bytes, args); the runner writes the files
@@ -67,6 +68,38 @@ CASES = [boot_case(smp, memory) for smp, memory in [
     (2, "128M"), (2, "1G"), (2, "4G"),
     (4, "128M"), (4, "1G"), (4, "4G"),
 ]]
+
+CASES += [
+    {
+        # The other PC chipset QEMU has (MCFG, a reset register in the FADT).
+        "name": "q35-smp4-2G",
+        "smp": 4,
+        "memory": "2G",
+        "qemu_args": ["-machine", "q35"],
+        "expect": [r"^\[cpu0\] info: smp: 4 CPUs online \(BSP APIC ID \d+, 3 started, 0 failed\)$"],
+        "ready": ready_line(4, "2G"),
+    },
+    {
+        # The MADT lists 4 CPUs, 2 of them present: start those 2, and nothing hangs on
+        # the absent ones.
+        "name": "smp2-maxcpus4",
+        "smp": "2,maxcpus=4",
+        "expect": [
+            r"^\[cpu0\] info: acpi: MADT: 4 CPUs \(2 enabled\)",
+            r"^\[cpu0\] info: smp: 2 CPUs online \(BSP APIC ID \d+, 1 started, 0 failed\)$",
+        ],
+        "ready": ready_line(2),
+    },
+    {
+        # acpi.dump: every table as hex, the input of tests/unit/data/acpi/capture.py.
+        "name": "acpi-dump",
+        "append": "acpi.dump",
+        "expect": [r"^acpi-table %s [0-9a-f]+ \d+$" % t
+                   for t in ("RSDP", "RSDT", "FACP", "APIC", "DSDT")] +
+                  [r"^acpi-dump APIC 0 41504943"],  # "APIC", the signature, first
+        "ready": ready_line(),
+    },
+]
 
 # Two boot modules, one with arguments; the first is not a multiple of the page size so a
 # wrong end address shows up in the byte count. Names are basenames (kernel/bootinfo.c).
