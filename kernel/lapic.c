@@ -304,7 +304,9 @@ void lapic_timer_self_test(void)
     uint64_t expected = elapsed_us / period_us;
     if (ticks == 0)
         kernel_stop("lapic: timer self-test: no interrupt in %lu us", elapsed_us);
-    if (ticks * 2 < expected || ticks > expected * 2 + 1)
+    /* Loose bounds: an emulator may coalesce ticks while the host is busy; this catches a
+     * timer off by a divider or a calibration gone wrong, not jitter. */
+    if (ticks * 4 < expected || ticks > expected * 2 + 1)
         log_warn("lapic: timer self-test: %u interrupts in %lu us, expected about %lu", ticks,
                  elapsed_us, expected);
     else
