@@ -16,6 +16,7 @@
 #include "kernel/percpu.h"
 #include "kernel/platform.h"
 #include "kernel/serial.h"
+#include "kernel/settings.h"
 #include "kernel/smp.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
@@ -47,7 +48,14 @@ static void apply_log_level(const char *cmdline)
 
 static void report_boot_info(const struct boot_info *info)
 {
-    log_info("booted by multiboot%d; command line: \"%s\"", (int)info->protocol, info->cmdline);
+    static char shown[BOOT_CMDLINE_MAX]; /* secrets (mgmt.token) never reach the console */
+    settings_redact(info->cmdline, shown, sizeof(shown));
+    log_info("booted by multiboot%d; command line: \"%s\"", (int)info->protocol, shown);
+    /* What the loader handed over, in one line the boot-path tests check (docs/boot.md):
+     * on UEFI machines there is no BIOS area to search, so both must come from multiboot2. */
+    log_info("boot: multiboot%d (%s memory map, ACPI RSDP %s)", (int)info->protocol,
+             info->memory_map_from_efi ? "EFI" : "multiboot",
+             info->has_rsdp ? "from the loader" : "by BIOS area search");
     for (size_t i = 0; i < info->region_count; i++) {
         const struct boot_region *r = &info->regions[i];
         log_debug("memory %016lx-%016lx type %u", r->base, r->base + r->length - 1, r->type);
@@ -69,6 +77,7 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
     if (st != BOOTINFO_OK)
         kernel_stop("cannot read the boot information: %s", bootinfo_status_name(st));
     apply_log_level(boot_info.cmdline);
+    settings_init(boot_info.cmdline); /* every key checked; recovery (kernel/settings.c) */
     report_boot_info(&boot_info);
 
     trap_init();

@@ -290,6 +290,47 @@ void settings_parse(const char *cmdline, struct settings *out, settings_report_f
     out->autostart_children = !out->recovery;
 }
 
+/* Keys whose values never reach the console. */
+static const char *const secret_keys[] = { "mgmt.token=" };
+
+static const char *secret_key_at(const char *p)
+{
+    for (size_t i = 0; i < sizeof(secret_keys) / sizeof(secret_keys[0]); i++)
+        if (strncmp(p, secret_keys[i], strlen(secret_keys[i])) == 0)
+            return secret_keys[i];
+    return NULL;
+}
+
+void settings_redact(const char *cmdline, char *out, size_t size)
+{
+    if (size == 0)
+        return;
+    size_t n = 0;
+    bool word_start = true, quoted = false;
+    /* Words split at blanks outside double quotes, as kernel/cmdline.c reads them. */
+    for (const char *p = cmdline; *p && n + 1 < size;) {
+        const char *key = word_start && !quoted ? secret_key_at(p) : NULL;
+        if (key) {
+            int written = format_snprintf(out + n, size - n, "%s<hidden>", key);
+            n = (size_t)written < size - n ? n + (size_t)written : size - 1;
+            p += strlen(key);
+            bool in_quotes = false;
+            while (*p && (in_quotes || (*p != ' ' && *p != '\t'))) {
+                if (*p == '"')
+                    in_quotes = !in_quotes;
+                p++;
+            }
+            word_start = false;
+            continue;
+        }
+        if (*p == '"')
+            quoted = !quoted;
+        word_start = !quoted && (*p == ' ' || *p == '\t');
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+}
+
 #ifndef HVFW_HOST_TEST
 struct settings settings;
 

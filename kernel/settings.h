@@ -54,6 +54,10 @@ void settings_parse(const char *cmdline, struct settings *out, settings_report_f
  * some parsers read as octal), nothing else. */
 bool settings_parse_ipv4(const char *text, struct settings_ipv4 *out);
 
+/* Copies (cmdline) to (out) with the value of every secret key (mgmt.token) replaced by
+ * "<hidden>", for printing; the copy is cut to fit (size). */
+void settings_redact(const char *cmdline, char *out, size_t size);
+
 #ifndef HVFW_HOST_TEST
 /* What settings_init() found; read-only after it. */
 extern struct settings settings;

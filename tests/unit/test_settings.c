@@ -233,6 +233,28 @@ START_TEST(no_report_callback)
 }
 END_TEST
 
+START_TEST(secrets_are_redacted)
+{
+    char out[128];
+    settings_redact("tftp://x/hvfw.elf mgmt.token=0123456789abcdef loglevel=debug", out,
+                    sizeof(out));
+    ck_assert_str_eq(out, "tftp://x/hvfw.elf mgmt.token=<hidden> loglevel=debug");
+    settings_redact("mgmt.token=\"a b c\" x=1 mgmt.token", out, sizeof(out));
+    ck_assert_str_eq(out, "mgmt.token=<hidden> x=1 mgmt.token");
+    /* Inside another key's quoted value it is text, not a key; a key must start a word. */
+    settings_redact("cmdline.a=\"q mgmt.token=z\" xmgmt.token=y", out, sizeof(out));
+    ck_assert_str_eq(out, "cmdline.a=\"q mgmt.token=z\" xmgmt.token=y");
+    settings_redact("a=1 mgmt.token=\"unterminated", out, sizeof(out));
+    ck_assert_str_eq(out, "a=1 mgmt.token=<hidden>");
+    /* Cut to the buffer, never past it. */
+    char small[20];
+    settings_redact("x=1 mgmt.token=0123456789abcdef", small, sizeof(small));
+    ck_assert_str_eq(small, "x=1 mgmt.token=<hid");
+    settings_redact("abc", small, 1);
+    ck_assert_str_eq(small, "");
+}
+END_TEST
+
 Suite *settings_suite(void)
 {
     Suite *s = suite_create("settings");
@@ -249,6 +271,7 @@ Suite *settings_suite(void)
     tcase_add_test(tc, hostile_values_are_made_printable);
     tcase_add_test(tc, too_long_value_is_rejected);
     tcase_add_test(tc, no_report_callback);
+    tcase_add_test(tc, secrets_are_redacted);
     suite_add_tcase(s, tc);
     return s;
 }
