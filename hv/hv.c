@@ -155,7 +155,8 @@ bool hv_selftest(void)
     st.memory_hpa = page_alloc_zeroed(SELFTEST_MEMORY_ORDER);
     size_t code_size = (size_t)(selftest_guest_end - selftest_guest_start);
     uint64_t memory_size = PAGE_SIZE << SELFTEST_MEMORY_ORDER;
-    struct vp_start_state start = {.entry = SELFTEST_CODE_GPA, .rsp = 0x8000};
+    struct vp_start_state start = {
+        .mode = VP_START_PROTECTED_32, .entry = SELFTEST_CODE_GPA, .rsp = 0x8000};
     if (!p || !st.memory_hpa) {
         failure = "out of memory";
     } else {

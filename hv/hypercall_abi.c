@@ -1,5 +1,7 @@
 #include "hv/hypercall_abi.h"
 
+#include "hv/root_abi.h"
+
 #include <string.h>
 
 const char *hv_status_name(enum hv_status status)
@@ -179,6 +181,10 @@ static const struct hypercall_descriptor descriptors[] = {
            sizeof(struct hv_input_post_message), 0),
     SIMPLE(HVCALL_SIGNAL_EVENT, "HvCallSignalEvent", true, false, false,
            sizeof(struct hv_input_signal_event), 0),
+    /* hvfw's private calls (hv/root_abi.h, docs/hypercalls.md): root only. */
+    REP(HVCALL_HVFW_CONSOLE_WRITE, "HvCallHvfwConsoleWrite", false, false, true, 0, 1, 0),
+    SIMPLE(HVCALL_HVFW_ROOT_READY, "HvCallHvfwRootReady", true, false, true, 0, 0),
+    SIMPLE(HVCALL_HVFW_ROOT_STOP, "HvCallHvfwRootStop", true, false, true, sizeof(uint64_t), 0),
 };
 
 #undef SIMPLE

@@ -36,6 +36,7 @@ struct partition {
     uint64_t id;
     char name[PARTITION_NAME_MAX];
     enum partition_state state;
+    bool is_root;         /* the root partition: may make root-only hypercalls */
     const char *stop_reason;
     struct slat slat;
     struct vp *vps[PARTITION_MAX_VPS];

@@ -26,11 +26,29 @@ enum vp_register {
     VP_REGISTER_COUNT,
 };
 
-/* The initial state of a child VP (issue 3): 32-bit protected mode, flat 4 GiB code and
- * data segments, paging and interrupts off, at `entry`. */
+enum vp_start_mode {
+    /* A child VP (issue 3): 32-bit protected mode, flat 4 GiB code and data segments,
+     * paging and interrupts off. */
+    VP_START_PROTECTED_32,
+    /* A root VP (hv/root_abi.h): 64-bit mode with paging on through `cr3`. */
+    VP_START_LONG_64,
+};
+
 struct vp_start_state {
+    enum vp_start_mode mode;
     uint64_t entry;
     uint64_t rsp;
+    uint64_t cr3;           /* VP_START_LONG_64 */
+    uint64_t rdi, rsi;      /* first two arguments (the vendor-neutral registers) */
+    bool root_partition;    /* the root's VPs may use FS/GS base MSRs without exits */
+};
+
+/* The mode the VP's CPU is in, for decoding its instructions and hypercall conventions. */
+enum vp_cpu_mode {
+    VP_CPU_MODE_REAL,
+    VP_CPU_MODE_PROTECTED_16,
+    VP_CPU_MODE_PROTECTED_32,
+    VP_CPU_MODE_LONG_64,
 };
 
 struct hv_vendor_ops {
@@ -45,6 +63,7 @@ struct hv_vendor_ops {
     void (*vp_destroy)(struct vp *vp);
     /* Runs `vp` on the calling CPU until it exits; fills `exit`. */
     void (*vp_run)(struct vp *vp, struct hv_exit *exit);
+    enum vp_cpu_mode (*vp_cpu_mode)(struct vp *vp);
     uint64_t (*vp_get)(struct vp *vp, enum vp_register reg);
     void (*vp_set)(struct vp *vp, enum vp_register reg, uint64_t value);
     /* Delivers a hardware exception to the guest on its next entry. */

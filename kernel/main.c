@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hv/hv.h"
+#include "hv/root_partition.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/log.h"
@@ -21,7 +22,6 @@
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
-#include "root/root.h"
 
 struct boot_info boot_info;
 
@@ -96,17 +96,14 @@ void kernel_main(uint32_t magic, uint32_t info_pa)
     if (cmdline_get(boot_info.cmdline, "test.fault", fault, sizeof fault))
         trap_run_test_fault(fault);
 
-    /* self-tests of what the root partition will use (decoder, libc, lwIP) */
+    /* the hypervisor's own self-tests (the root runs libc, lwIP and isolation tests) */
     decoder_selftest();
-    if (root_main() != 0)
-        log_error("root: a self-test failed (see the selftest lines above)");
     hv_selftest();
 
-    uint64_t memory_mib = bootinfo_usable_bytes(&boot_info) >> 20;
-    console_printf("hvfw: ready cpus=%u memory_mib=%lu\n", smp_online_count(), memory_mib);
-    if (cmdline_flag(boot_info.cmdline, "test.exit"))
-        kernel_test_exit(0);
-    kernel_idle();
+    /* The root partition: from here on the hypervisor only runs partitions. It prints the
+     * ready line when the root reports it has started (hv/root_partition.c). */
+    root_partition_start();
+    kernel_stop("the root partition is not running");
 }
 
 void kernel_test_exit(uint8_t code)

@@ -33,6 +33,8 @@ uint32_t smp_online_count(void)
     return n;
 }
 
+static void (*volatile ap_work)(void);
+
 void smp_ap_main(uint32_t index)
 {
     percpu_install(index);
@@ -43,7 +45,29 @@ void smp_ap_main(uint32_t index)
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
     log_debug("smp: cpu%u online, APIC ID %u", index, cpu->apic_id);
     interrupts_enable();
+    /* Idle until the boot CPU hands out work (smp_run_on_aps), woken by its IPI. */
+    void (*work)(void);
+    while (!(work = __atomic_load_n(&ap_work, __ATOMIC_ACQUIRE)))
+        __asm__ volatile("hlt");
+    work();
     kernel_idle();
+}
+
+static void wake_vector_handler(struct trap_frame *frame)
+{
+    (void)frame;
+    lapic_eoi();
+}
+
+void smp_run_on_aps(void (*work)(void))
+{
+    trap_set_handler(SMP_VECTOR_WAKE, wake_vector_handler);
+    __atomic_store_n(&ap_work, work, __ATOMIC_RELEASE);
+    for (uint32_t i = 1; i < MAX_CPUS; i++) {
+        struct percpu *cpu = &percpu_area[i];
+        if (__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE))
+            lapic_send_ipi(cpu->apic_id, LAPIC_DELIVERY_FIXED, SMP_VECTOR_WAKE);
+    }
 }
 
 static bool wait_online(uint32_t index, uint64_t timeout_us)

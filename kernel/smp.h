@@ -23,6 +23,11 @@ void smp_start(const struct acpi_madt *madt);
 /* CPUs that are up and running (the BSP included). */
 uint32_t smp_online_count(void);
 
+/* The fixed vector smp_run_on_aps wakes idle APs with. */
+#define SMP_VECTOR_WAKE 0xE0
+/* Makes every online AP leave its idle loop and call `work` (once, on that AP). */
+void smp_run_on_aps(void (*work)(void));
+
 /* Called by kernel/ap_trampoline.S only, on the AP's own stack. */
 __attribute__((noreturn)) void smp_ap_main(uint32_t index);
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kernel/log.h"
+#include "root/hvcall.h"
 
 /* Bit n set: descriptor n was closed. Atomic, since several CPUs run root code. */
 static uint32_t closed_fds;
@@ -31,7 +31,7 @@ _READ_WRITE_RETURN_TYPE write(int fd, const void *buffer, size_t length)
     /* A partial write is allowed; keep the count representable in any return type. */
     if (length > INT32_MAX)
         length = INT32_MAX;
-    console_write(buffer, length);
+    hvcall_console_write(buffer, length);
     return (_READ_WRITE_RETURN_TYPE)length;
 }
 

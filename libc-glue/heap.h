@@ -15,10 +15,12 @@
 
 struct heap_stats {
     uintptr_t base; /* first byte of the region, 0 before the first sbrk */
-    size_t size;    /* bytes reserved from the page allocator */
+    size_t size;    /* bytes of the region */
     size_t used;    /* bytes below the break, handed to malloc */
 };
 
+/* The region malloc grows into (root memory, mapped read/write). */
+void heap_init(uintptr_t base, size_t size);
 void heap_get_stats(struct heap_stats *out);
 
 #endif

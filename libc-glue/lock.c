@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <sys/lock.h>
 
-#include "kernel/main.h"
-#include "kernel/percpu.h"
+#include "root/cpu.h"
+#include "root/log.h"
 #include "kernel/x86.h"
 
 static uint32_t this_cpu_tag(void)
 {
-    return this_cpu_index() + 1;
+    return root_vp_index() + 1;
 }
 
 static bool spin_try_lock(struct spinlock *lock)
@@ -68,8 +68,8 @@ bool recursive_lock_try_acquire(struct recursive_lock *lock)
 void recursive_lock_release(struct recursive_lock *lock)
 {
     if (!held_by_this_cpu(lock) || lock->depth == 0)
-        kernel_stop("libc lock %p released by cpu%u, which does not hold it", (void *)lock,
-                    this_cpu_index());
+        root_stop("libc lock %p released by cpu%u, which does not hold it", (void *)lock,
+                    root_vp_index());
     if (--lock->depth > 0)
         return;
     uint64_t flags = lock->saved_flags;
@@ -142,7 +142,7 @@ void __retarget_lock_acquire(_LOCK_T lock)
     struct __lock *l = lock_or_fallback(lock);
     /* A plain mutex taken twice by one CPU would deadlock: stop and say so instead. */
     if (!l->recursive && held_by_this_cpu(&l->lock))
-        kernel_stop("libc lock %p taken twice by cpu%u", (void *)l, this_cpu_index());
+        root_stop("libc lock %p taken twice by cpu%u", (void *)l, root_vp_index());
     recursive_lock_acquire(&l->lock);
 }
 

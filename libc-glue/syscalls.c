@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kernel/main.h"
+#include "root/log.h"
 
 pid_t getpid(void)
 {
@@ -17,7 +17,7 @@ pid_t getpid(void)
 
 void _exit(int status)
 {
-    kernel_stop("root: exit(%d)", status);
+    root_stop("root: exit(%d)", status);
 }
 
 int kill(pid_t pid, int signal)
@@ -33,7 +33,7 @@ int kill(pid_t pid, int signal)
         return -1;
     }
     /* abort() and raise() arrive here: the default action ends the process, here the root. */
-    kernel_stop("root: killed by signal %d", signal);
+    root_stop("root: killed by signal %d", signal);
 }
 
 pid_t fork(void)

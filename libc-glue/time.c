@@ -5,13 +5,13 @@
 #include <sys/times.h>
 #include <time.h>
 
-#include "kernel/tsc.h"
+#include "root/platform.h"
 
 #define NS_PER_SEC 1000000000ull
 
 uint64_t libc_uptime_ns(void)
 {
-    return time_now_ns();
+    return root_time_ns();
 }
 
 int gettimeofday(struct timeval *tv, void *tz)

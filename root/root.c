@@ -11,6 +11,7 @@
 
 #include "libc-glue/heap.h"
 #include "libc-glue/random.h"
+#include "root/isolation_selftest.h"
 #include "root/libc_selftest.h"
 #include "root/net_selftest.h"
 
@@ -25,6 +26,7 @@ int root_main(void)
     printf("root: random numbers from %s\n", random_source);
     lwip_init(); /* once: lwIP keeps its state (loopback interface, timers) for good */
     ok &= net_selftest_run();
+    ok &= isolation_selftest_run();
 
     struct heap_stats heap;
     heap_get_stats(&heap);

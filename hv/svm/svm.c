@@ -53,7 +53,7 @@ struct svm_vp {
 
 static struct svm_features features;
 static struct svm_cpu svm_cpus[MAX_CPUS];
-static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa;
+static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa, root_msrpm_pa;
 static uint32_t next_asid = 1;
 static struct spinlock svm_lock = SPINLOCK_INIT;
 
@@ -88,11 +88,26 @@ static bool svm_probe(char *why, size_t why_size)
     return true;
 }
 
+/* MSR permission map (APM 15.11, Figure 15-5): 2 bits (read, write) per MSR in three 2 KiB
+ * blocks for MSRs 0-0x1FFF, 0xC0000000-0xC0001FFF and 0xC0010000-0xC0011FFF. */
+static void msrpm_allow(uint8_t *map, uint32_t msr)
+{
+    uint32_t block;
+    if (msr < 0x2000u)
+        block = 0;
+    else if (msr - 0xC0000000u < 0x2000u)
+        block = 1;
+    else
+        block = 2;
+    uint32_t bit = (msr & 0x1FFFu) * 2;
+    map[block * 2048 + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+}
+
 static bool allocate_permission_maps(void)
 {
     uint64_t flags = spin_lock_irqsave(&svm_lock);
     bool ok = true;
-    if (!intercept_all_iopm_pa) {
+    if (!root_msrpm_pa) {
         uint64_t iopm = page_alloc(IOPM_ORDER), msrpm = page_alloc(MSRPM_ORDER);
         if (!iopm || !msrpm) {
             ok = false;
@@ -101,6 +116,18 @@ static bool allocate_permission_maps(void)
             memset((void *)(uintptr_t)msrpm, 0xFF, PAGE_SIZE << MSRPM_ORDER);
             intercept_all_iopm_pa = iopm;
             intercept_all_msrpm_pa = msrpm;
+        }
+        uint64_t root = page_alloc(MSRPM_ORDER);
+        if (root) {
+            memset((void *)(uintptr_t)root, 0xFF, PAGE_SIZE << MSRPM_ORDER);
+            /* FS, GS and KernelGS bases live in the VMCB and are switched by VMLOAD/VMSAVE:
+             * the root's per-VP data needs them and they reveal nothing of the host. */
+            msrpm_allow((uint8_t *)(uintptr_t)root, MSR_FS_BASE);
+            msrpm_allow((uint8_t *)(uintptr_t)root, MSR_GS_BASE);
+            msrpm_allow((uint8_t *)(uintptr_t)root, MSR_KERNEL_GS_BASE);
+            root_msrpm_pa = root;
+        } else {
+            ok = false;
         }
     }
     spin_unlock_irqrestore(&svm_lock, flags);
@@ -129,12 +156,28 @@ static void set_flat_segment(struct vmcb_segment *s, uint16_t selector, uint16_t
     s->base = 0;
 }
 
-/* 32-bit protected mode, flat segments, paging and interrupts off (issue 3's child start
- * state). Attribute encodings: APM 15.5.1 "Segment State in the VMCB". */
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+/* The start states of hv/vendor.h. Attribute encodings: APM 15.5.1 "Segment State in the
+ * VMCB". */
 static void initialize_guest_state(struct vmcb *vmcb, const struct vp_start_state *start)
 {
     struct vmcb_state *s = &vmcb->state;
-    set_flat_segment(&s->cs, 0x08, 0xC9B); /* code, exec/read, accessed, P, D/B, G */
+    if (start->mode == VP_START_LONG_64)
+        set_flat_segment(&s->cs, 0x08, 0xA9B); /* code, exec/read, accessed, P, L, G */
+    else
+        set_flat_segment(&s->cs, 0x08, 0xC9B); /* code, exec/read, accessed, P, D/B, G */
     set_flat_segment(&s->ds, 0x10, 0xC93); /* data, read/write, accessed, P, D/B, G */
     set_flat_segment(&s->es, 0x10, 0xC93);
     set_flat_segment(&s->ss, 0x10, 0xC93);
@@ -149,10 +192,17 @@ static void initialize_guest_state(struct vmcb *vmcb, const struct vp_start_stat
     s->cpl = 0;
     /* EFER.SVME must be set in the guest state or VMRUN fails its consistency checks
      * (APM 15.5.1); the guest's view of EFER is virtualized through the MSR intercept. */
-    s->efer = EFER_SVME;
-    s->cr0 = 0x11; /* PE, ET */
-    s->cr3 = 0;
-    s->cr4 = 0;
+    if (start->mode == VP_START_LONG_64) {
+        s->efer = EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE;
+        s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+        s->cr3 = start->cr3;
+        s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    } else {
+        s->efer = EFER_SVME;
+        s->cr0 = CR0_PE | CR0_ET;
+        s->cr3 = 0;
+        s->cr4 = 0;
+    }
     s->dr6 = 0xFFFF0FF0;
     s->dr7 = 0x400;
     s->rflags = 0x2;
@@ -193,7 +243,7 @@ static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_sta
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
     c->iopm_base_pa = intercept_all_iopm_pa;
-    c->msrpm_base_pa = intercept_all_msrpm_pa;
+    c->msrpm_base_pa = start->root_partition ? root_msrpm_pa : intercept_all_msrpm_pa;
     c->guest_asid = allocate_asid();
     c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
     /* Physical interrupts stay the host's while the guest runs: the guest's RFLAGS.IF
@@ -203,6 +253,8 @@ static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_sta
     c->nested_cr3 = slat_root;
     initialize_guest_state(vmcb, start);
 
+    vp->registers.rdi = start->rdi;
+    vp->registers.rsi = start->rsi;
     svp->vmcb = vmcb;
     svp->vmcb_pa = vmcb_pa;
     svp->last_cpu = -1;
@@ -348,6 +400,17 @@ static void svm_vp_run(struct vp *vp, struct hv_exit *exit)
     normalize_exit(vmcb, vp, exit);
 }
 
+static enum vp_cpu_mode svm_vp_cpu_mode(struct vp *vp)
+{
+    const struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    if (!(s->cr0 & CR0_PE))
+        return VP_CPU_MODE_REAL;
+    if ((s->efer & EFER_LMA) && (s->cs.attributes & (1u << 9))) /* CS.L */
+        return VP_CPU_MODE_LONG_64;
+    return (s->cs.attributes & (1u << 10)) ? VP_CPU_MODE_PROTECTED_32   /* CS.D/B */
+                                           : VP_CPU_MODE_PROTECTED_16;
+}
+
 static uint64_t svm_vp_get(struct vp *vp, enum vp_register reg)
 {
     const struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
@@ -459,6 +522,7 @@ const struct hv_vendor_ops svm_vendor_ops = {
     .vp_create = svm_vp_create,
     .vp_destroy = svm_vp_destroy,
     .vp_run = svm_vp_run,
+    .vp_cpu_mode = svm_vp_cpu_mode,
     .vp_get = svm_vp_get,
     .vp_set = svm_vp_set,
     .vp_inject_exception = svm_vp_inject_exception,

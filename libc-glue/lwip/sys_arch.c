@@ -9,8 +9,7 @@
 #include "lwip/opt.h"
 #include "lwip/sys.h"
 
-#include "kernel/log.h"
-#include "kernel/main.h"
+#include "root/log.h"
 #include "libc-glue/random.h"
 #include "libc-glue/time.h"
 
@@ -28,7 +27,7 @@ uint32_t lwip_port_rand(void)
 
 void lwip_port_assert(const char *message, const char *file, int line)
 {
-    kernel_stop("lwip: assertion \"%s\" failed at %s:%d", message, file, line);
+    root_stop("lwip: assertion \"%s\" failed at %s:%d", message, file, line);
 }
 
 void lwip_port_diag(const char *fmt, ...)
@@ -45,5 +44,5 @@ void lwip_port_diag(const char *fmt, ...)
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         text[--len] = '\0';
     if (len > 0)
-        log_debug("lwip: %s", text);
+        root_debug("lwip: %s", text);
 }

@@ -1,0 +1,47 @@
+#include "hv/guest_memory.h"
+
+#include <string.h>
+
+#include "hv/partition.h"
+#include "hv/slat.h"
+
+#define PAGE_BYTES 4096u
+
+static bool copy(struct partition *p, uint64_t gpa, uint8_t *buffer, size_t length, bool write)
+{
+    if (length == 0)
+        return true;
+    if (gpa + length < gpa || gpa + length > SLAT_GPA_LIMIT)
+        return false;
+    unsigned need = write ? SLAT_WRITE : SLAT_READ;
+    while (length) {
+        uint64_t hpa;
+        unsigned access;
+        if (!slat_translate(&p->slat, gpa, &hpa, &access) || (access & need) != need)
+            return false;
+        size_t chunk = PAGE_BYTES - (size_t)(gpa & (PAGE_BYTES - 1));
+        if (chunk > length)
+            chunk = length;
+        /* The hypervisor maps all RAM 1:1, so a host physical address is a pointer. */
+        void *host = (void *)(uintptr_t)hpa;
+        if (write)
+            memcpy(host, buffer, chunk);
+        else
+            memcpy(buffer, host, chunk);
+        gpa += chunk;
+        buffer += chunk;
+        length -= chunk;
+    }
+    return true;
+}
+
+bool guest_memory_read(struct partition *p, uint64_t gpa, void *buffer, size_t length)
+{
+    return copy(p, gpa, buffer, length, false);
+}
+
+bool guest_memory_write(struct partition *p, uint64_t gpa, const void *buffer, size_t length)
+{
+    /* copy() only reads from `buffer` when writing */
+    return copy(p, gpa, (uint8_t *)(uintptr_t)buffer, length, true);
+}

@@ -1,0 +1,353 @@
+#include "hv/root_partition.h"
+
+#include <string.h>
+
+#include "hv/exit.h"
+#include "hv/hv.h"
+#include "hv/hypercall.h"
+#include "hv/partition.h"
+#include "hv/root_abi.h"
+#include "hv/slat.h"
+#include "hv/vendor.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/log.h"
+#include "kernel/main.h"
+#include "kernel/page_alloc.h"
+#include "kernel/percpu.h"
+#include "kernel/smp.h"
+#include "kernel/tsc.h"
+#include "kernel/x86.h"
+
+/* kernel/linker.ld */
+extern char __shared_text_start[], __text_end[], __shared_rodata_start[], __rodata_end[],
+    __root_data_start[], __root_data_end[], __root_bss_start[], __root_bss_end[],
+    __image_start[], __image_end[];
+/* root/entry.S */
+extern char root_entry[];
+
+#define ROOT_STACK_SIZE (64u * 1024)
+#define SIZE_2M (1ull << 21)
+#define SIZE_1G (1ull << 30)
+#define VECTOR_GP 13
+
+static struct partition *root;
+static struct root_boot_info *boot_info_page;
+static bool ready_reported;
+
+static uint64_t addr(const char *symbol)
+{
+    return (uint64_t)(uintptr_t)symbol;
+}
+
+/* --- memory ------------------------------------------------------------------------- */
+
+static void add_range(struct root_boot_info *info, uint64_t start, uint64_t end)
+{
+    for (uint32_t i = 0; i < info->memory_range_count; i++) {
+        struct root_memory_range *r = &info->memory[i];
+        if (r->end == start) {
+            r->end = end;
+            return;
+        }
+        if (end == r->start) {
+            r->start = start;
+            return;
+        }
+    }
+    info->memory[info->memory_range_count++] = (struct root_memory_range){start, end};
+}
+
+/* The hypervisor keeps a reserve for its own structures (VMCBs, nested page tables, child
+ * partitions' bookkeeping); all other free RAM becomes the root's. */
+static uint64_t hypervisor_reserve(void)
+{
+    uint64_t reserve = page_alloc_free_bytes() / 16;
+    if (reserve < (16ull << 20))
+        reserve = 16ull << 20;
+    if (reserve > (256ull << 20))
+        reserve = 256ull << 20;
+    return reserve;
+}
+
+/* Takes RAM from the page allocator in the largest blocks first, into `ranges`. Zeroed:
+ * pages the hypervisor used and freed must not carry its data into the root. */
+static void take_root_memory(struct root_boot_info *ranges)
+{
+    uint64_t reserve = hypervisor_reserve();
+    for (int order = PAGE_MAX_ORDER; order >= 0; order--) {
+        uint64_t size = PAGE_SIZE << order;
+        while (page_alloc_free_bytes() >= reserve + size &&
+               ranges->memory_range_count < ROOT_MAX_MEMORY_RANGES - 1) {
+            uint64_t pa = page_alloc((unsigned)order);
+            if (!pa)
+                break;
+            memset((void *)(uintptr_t)pa, 0, size);
+            add_range(ranges, pa, pa + size);
+        }
+    }
+}
+
+static bool map(uint64_t start, uint64_t end, unsigned access)
+{
+    start &= ~(PAGE_SIZE - 1);
+    end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    return end <= start || partition_map(root, start, start, end - start, access);
+}
+
+/* The image parts the root may see (kernel/linker.ld) and the boot modules. */
+static bool map_image_and_modules(void)
+{
+    bool ok = map(addr(__shared_text_start), addr(__text_end), SLAT_READ | SLAT_EXECUTE) &&
+              map(addr(__shared_rodata_start), addr(__rodata_end), SLAT_READ) &&
+              map(addr(__root_data_start), addr(__root_data_end), SLAT_READ | SLAT_WRITE) &&
+              map(addr(__root_bss_start), addr(__root_bss_end), SLAT_READ | SLAT_WRITE);
+    for (size_t i = 0; ok && i < boot_info.module_count; i++)
+        ok = map(boot_info.modules[i].start, boot_info.modules[i].end, SLAT_READ);
+    return ok;
+}
+
+/* Identity page tables for the root itself, 2 MiB pages up to `top` (AMD APM vol. 2, 5.3).
+ * They are the root's own: it may change them; its nested tables still decide. */
+static uint64_t build_root_page_tables(uint64_t *cursor, uint64_t top)
+{
+    uint64_t gigabytes = (top + SIZE_1G - 1) / SIZE_1G;
+    uint64_t pml4 = *cursor, pdpt_base = pml4 + PAGE_SIZE;
+    uint64_t pdpts = (gigabytes + 511) / 512;
+    uint64_t pd_base = pdpt_base + pdpts * PAGE_SIZE;
+    *cursor = pd_base + gigabytes * PAGE_SIZE;
+    uint64_t *pml4_table = (uint64_t *)(uintptr_t)pml4;
+    for (uint64_t i = 0; i < pdpts; i++)
+        pml4_table[i] = (pdpt_base + i * PAGE_SIZE) | 0x3; /* present, writable */
+    for (uint64_t g = 0; g < gigabytes; g++) {
+        uint64_t *pdpt = (uint64_t *)(uintptr_t)(pdpt_base + (g / 512) * PAGE_SIZE);
+        uint64_t pd = pd_base + g * PAGE_SIZE;
+        pdpt[g % 512] = pd | 0x3;
+        uint64_t *pd_table = (uint64_t *)(uintptr_t)pd;
+        for (uint64_t i = 0; i < 512; i++)
+            pd_table[i] = (g * SIZE_1G + i * SIZE_2M) | 0x83; /* present, writable, 2 MiB */
+    }
+    return pml4;
+}
+
+/* --- exits the hypervisor handles for the root ---------------------------------------- */
+
+static bool gpa_is_hypervisor(uint64_t gpa)
+{
+    return gpa >= addr(__image_start) && gpa < addr(__image_end);
+}
+
+static enum exit_action root_slat_violation(struct vp *vp, struct hv_exit *exit)
+{
+    const char *what = gpa_is_hypervisor(exit->slat.gpa) ? "hypervisor memory"
+                                                         : "memory it does not own";
+    log_warn("hv: root VP %u %s %s at GPA %lx (rip %lx): refused, #GP injected", vp->index,
+             exit->slat.write ? "write to" : exit->slat.execute ? "fetch from" : "read of",
+             what, exit->slat.gpa, exit->rip);
+    hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+    return EXIT_RESUME;
+}
+
+/* The root sees the CPU as it is, minus what it must not use: virtualization (the
+ * hypervisor owns it), the local APIC (the hypervisor owns interrupts) and MONITOR/MWAIT;
+ * plus the hypervisor-present bit (CPUID.1:ECX[31]). */
+static void root_cpuid(struct vp *vp)
+{
+    uint32_t leaf = (uint32_t)vp->registers.rax, subleaf = (uint32_t)vp->registers.rcx;
+    uint32_t a, b, c, d;
+    cpuid(leaf, subleaf, &a, &b, &c, &d);
+    if (leaf == 1) {
+        c &= ~((1u << 3) | (1u << 5) | (1u << 21)); /* MONITOR, VMX, x2APIC */
+        c |= 1u << 31;
+        d &= ~(1u << 9); /* APIC */
+    } else if (leaf == 0x80000001u) {
+        c &= ~(1u << 2); /* SVM */
+    } else if (leaf == 0x8000000Au || (leaf >= 0x40000000u && leaf < 0x40010000u)) {
+        a = b = c = d = 0;
+    }
+    vp->registers.rax = a;
+    vp->registers.rbx = b;
+    vp->registers.rcx = c;
+    vp->registers.rdx = d;
+}
+
+static void advance(struct vp *vp, struct hv_exit *exit)
+{
+    hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
+}
+
+static enum exit_action root_intercept(struct vp *vp, struct hv_exit *exit)
+{
+    switch (exit->reason) {
+    case HV_EXIT_HYPERCALL:
+        return hypercall_handle(vp, exit);
+    case HV_EXIT_CPUID:
+        root_cpuid(vp);
+        advance(vp, exit);
+        return EXIT_RESUME;
+    case HV_EXIT_HLT:
+        /* One root VP per CPU: the CPU waits for an interrupt in its place. */
+        advance(vp, exit);
+        __asm__ volatile("sti; hlt; cli");
+        return EXIT_RESUME;
+    case HV_EXIT_SLAT_VIOLATION:
+        return root_slat_violation(vp, exit);
+    case HV_EXIT_MSR_READ:
+    case HV_EXIT_MSR_WRITE:
+    case HV_EXIT_IO:
+        log_debug("hv: root VP %u %s (msr %x, port %x) at rip %lx: #GP", vp->index,
+                  hv_exit_reason_name(exit->reason), exit->msr.index, exit->io.port, exit->rip);
+        hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+        return EXIT_RESUME;
+    default:
+        log_error("hv: root VP %u: unexpected %s exit at rip %lx (code %lx)", vp->index,
+                  hv_exit_reason_name(exit->reason), exit->rip, exit->raw_code);
+        partition_stop(vp->partition, "error");
+        return EXIT_STOP;
+    }
+}
+
+/* --- start -------------------------------------------------------------------------- */
+
+static void run_root_vp_on_this_cpu(void)
+{
+    uint32_t index = this_cpu_index();
+    if (!root || index >= root->vp_count)
+        return;
+    if (!hv_cpu_enable()) {
+        log_error("hv: cannot enable virtualization on cpu%u: its root VP does not run", index);
+        return;
+    }
+    partition_run_vp(root->vps[index]);
+}
+
+void hv_root_ready(struct partition *p)
+{
+    if (ready_reported)
+        return;
+    ready_reported = true;
+    uint64_t root_bytes = 0;
+    for (uint32_t i = 0; i < boot_info_page->memory_range_count; i++)
+        root_bytes += boot_info_page->memory[i].end - boot_info_page->memory[i].start;
+    console_printf("hvfw: ready cpus=%u memory_mib=%lu root=guest-mode root_memory_mib=%lu\n",
+                   smp_online_count(), bootinfo_usable_bytes(&boot_info) >> 20,
+                   root_bytes >> 20);
+    (void)p;
+    if (cmdline_flag(boot_info.cmdline, "test.exit"))
+        kernel_test_exit(0);
+}
+
+static struct root_boot_info memory_plan;
+
+/* Puts the largest range first: the boot info, the page tables and the stacks go there. */
+static void largest_range_first(struct root_boot_info *info)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 1; i < info->memory_range_count; i++)
+        if (info->memory[i].end - info->memory[i].start >
+            info->memory[best].end - info->memory[best].start)
+            best = i;
+    struct root_memory_range tmp = info->memory[0];
+    info->memory[0] = info->memory[best];
+    info->memory[best] = tmp;
+}
+
+static uint64_t highest_root_gpa(const struct root_boot_info *info)
+{
+    uint64_t top = addr(__image_end);
+    for (uint32_t i = 0; i < info->memory_range_count; i++)
+        if (info->memory[i].end > top)
+            top = info->memory[i].end;
+    for (size_t i = 0; i < boot_info.module_count; i++)
+        if (boot_info.modules[i].end > top)
+            top = boot_info.modules[i].end;
+    return top;
+}
+
+static void fill_boot_info(struct root_boot_info *info, uint32_t vp_count)
+{
+    info->magic = ROOT_BOOT_INFO_MAGIC;
+    info->version = ROOT_BOOT_INFO_VERSION;
+    info->vp_count = vp_count;
+    info->tsc_khz = tsc_khz();
+    info->stack_size = ROOT_STACK_SIZE;
+    strncpy(info->cmdline, boot_info.cmdline, sizeof(info->cmdline) - 1);
+    for (size_t i = 0; i < boot_info.module_count && i < ROOT_MAX_MODULES; i++) {
+        struct root_module *m = &info->modules[info->module_count++];
+        m->start = boot_info.modules[i].start;
+        m->end = boot_info.modules[i].end;
+        strncpy(m->name, boot_info.modules[i].name, sizeof(m->name) - 1);
+        strncpy(m->args, boot_info.modules[i].args, sizeof(m->args) - 1);
+    }
+}
+
+static bool build_root(uint32_t vp_count)
+{
+    root = partition_create("root", root_intercept, NULL);
+    if (!root)
+        return false;
+    root->is_root = true;
+    take_root_memory(&memory_plan);
+    if (memory_plan.memory_range_count == 0)
+        return false;
+    largest_range_first(&memory_plan);
+
+    /* The first range: boot info, then the root's page tables, then the VP stacks. */
+    uint64_t first = memory_plan.memory[0].start;
+    uint64_t cursor = first + ((sizeof(struct root_boot_info) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+    uint64_t cr3 = build_root_page_tables(&cursor, highest_root_gpa(&memory_plan));
+    uint64_t stacks = cursor;
+    cursor += (uint64_t)vp_count * ROOT_STACK_SIZE;
+    if (cursor > memory_plan.memory[0].end)
+        return false;
+
+    boot_info_page = (struct root_boot_info *)(uintptr_t)first;
+    memcpy(boot_info_page, &memory_plan, sizeof(memory_plan));
+    boot_info_page->free_start = cursor;
+    fill_boot_info(boot_info_page, vp_count);
+
+    for (uint32_t i = 0; i < memory_plan.memory_range_count; i++)
+        if (!map(memory_plan.memory[i].start, memory_plan.memory[i].end,
+                 SLAT_READ | SLAT_WRITE))
+            return false;
+    if (!map_image_and_modules())
+        return false;
+
+    for (uint32_t i = 0; i < vp_count; i++) {
+        struct vp_start_state start = {
+            .mode = VP_START_LONG_64,
+            .entry = addr(root_entry),
+            .rsp = stacks + (uint64_t)(i + 1) * ROOT_STACK_SIZE,
+            .cr3 = cr3,
+            .rdi = first,
+            .rsi = i,
+            .root_partition = true,
+        };
+        if (!partition_create_vp(root, &start))
+            return false;
+    }
+    return true;
+}
+
+void root_partition_start(void)
+{
+    uint32_t vp_count = smp_online_count();
+    if (!hv_vendor) {
+        log_error("hv: no hardware virtualization: the root partition cannot run");
+        return;
+    }
+    if (!build_root(vp_count)) {
+        log_error("hv: cannot build the root partition (out of memory?)");
+        return;
+    }
+    uint64_t root_bytes = 0;
+    for (uint32_t i = 0; i < boot_info_page->memory_range_count; i++)
+        root_bytes += boot_info_page->memory[i].end - boot_info_page->memory[i].start;
+    log_info("hv: root partition %lu: %lu MiB in %u ranges, %u VPs; the hypervisor keeps "
+             "%lu MiB free and its image",
+             root->id, root_bytes >> 20, boot_info_page->memory_range_count, vp_count,
+             page_alloc_free_bytes() >> 20);
+    smp_run_on_aps(run_root_vp_on_this_cpu);
+    partition_run_vp(root->vps[0]);
+    log_error("hv: the root partition stopped (%s)", root->stop_reason ? root->stop_reason : "?");
+}

@@ -1,0 +1,97 @@
+/*
+ * Exception entry for the root partition's IDT (vectors 0-31; the root takes no
+ * interrupts). Builds a struct root_exception_frame (root/cpu.c) and calls
+ * root_exception(frame), which may change frame->rip (a fixup) before IRETQ.
+ * Vectors that push an error code: 8, 10-14, 17, 21, 29, 30 (AMD APM vol. 2, 8.2).
+ */
+    .text
+.macro STUB vector, has_error
+    .globl root_exception_stub_\vector
+root_exception_stub_\vector:
+    .if \has_error == 0
+    pushq $0
+    .endif
+    pushq $\vector
+    jmp root_exception_common
+.endm
+
+    STUB 0, 0
+    STUB 1, 0
+    STUB 2, 0
+    STUB 3, 0
+    STUB 4, 0
+    STUB 5, 0
+    STUB 6, 0
+    STUB 7, 0
+    STUB 8, 1
+    STUB 9, 0
+    STUB 10, 1
+    STUB 11, 1
+    STUB 12, 1
+    STUB 13, 1
+    STUB 14, 1
+    STUB 15, 0
+    STUB 16, 0
+    STUB 17, 1
+    STUB 18, 0
+    STUB 19, 0
+    STUB 20, 0
+    STUB 21, 1
+    STUB 22, 0
+    STUB 23, 0
+    STUB 24, 0
+    STUB 25, 0
+    STUB 26, 0
+    STUB 27, 0
+    STUB 28, 0
+    STUB 29, 1
+    STUB 30, 1
+    STUB 31, 0
+
+root_exception_common:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    movq %rsp, %rbx
+    andq $~0xF, %rsp
+    call root_exception
+    movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp              /* vector, error code */
+    iretq
+
+    .section .rodata
+    .balign 8
+    .globl root_exception_stubs
+root_exception_stubs:
+    .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad root_exception_stub_\v
+    .endr
+    .section .note.GNU-stack, "", @progbits
