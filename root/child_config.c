@@ -1,0 +1,112 @@
+#include "root/child_config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CHILD_FIELDS 4
+
+__attribute__((format(printf, 2, 3)))
+static bool refuse(char *why, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, CHILD_WHY_MAX, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool name_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* A decimal number of at most 9 digits (no sign, no spaces): fits 32 bits with room. */
+static bool parse_decimal(const char *text, size_t length, uint32_t *value)
+{
+    if (length == 0 || length > 9)
+        return false;
+    uint32_t v = 0;
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(text[i] - '0');
+    }
+    *value = v;
+    return true;
+}
+
+/* Splits at ':' into exactly CHILD_FIELDS fields (start, length). */
+static bool split_fields(const char *value, const char *field[CHILD_FIELDS],
+                         size_t length[CHILD_FIELDS])
+{
+    size_t n = 0;
+    const char *start = value;
+    for (const char *p = value;; p++) {
+        if (*p != ':' && *p != '\0')
+            continue;
+        if (n == CHILD_FIELDS)
+            return false;
+        field[n] = start;
+        length[n++] = (size_t)(p - start);
+        if (*p == '\0')
+            break;
+        start = p + 1;
+    }
+    return n == CHILD_FIELDS;
+}
+
+static bool check_name(const char *name, size_t length, const struct child_config *taken,
+                       size_t taken_count, char *why)
+{
+    if (length == 0 || length > CHILD_NAME_MAX)
+        return refuse(why, "the name must have 1 to %d characters", CHILD_NAME_MAX);
+    for (size_t i = 0; i < length; i++)
+        if (!name_char_ok(name[i]))
+            return refuse(why, "the name may hold only a-z, 0-9, '_' and '-'");
+    for (size_t i = 0; i < taken_count; i++)
+        if (strlen(taken[i].name) == length && memcmp(taken[i].name, name, length) == 0)
+            return refuse(why, "a child named %.*s is already declared", (int)length, name);
+    return true;
+}
+
+static bool check_module(const char *module, size_t length, const char *const *modules,
+                         size_t module_count, char *why)
+{
+    if (length == 0 || length > CHILD_MODULE_NAME_MAX)
+        return refuse(why, "the module name must have 1 to %d characters",
+                      CHILD_MODULE_NAME_MAX);
+    for (size_t i = 0; i < module_count; i++)
+        if (strlen(modules[i]) == length && memcmp(modules[i], module, length) == 0)
+            return true;
+    return refuse(why, "no boot module is named %.*s", (int)length, module);
+}
+
+bool child_config_parse(const char *value, uint32_t cpu_count, const struct child_config *taken,
+                        size_t taken_count, const char *const *modules, size_t module_count,
+                        struct child_config *out, char *why)
+{
+    const char *field[CHILD_FIELDS];
+    size_t length[CHILD_FIELDS];
+    why[0] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (!split_fields(value, field, length))
+        return refuse(why, "want NAME:MODULE:MEM_MIB:VPS");
+    if (!check_name(field[0], length[0], taken, taken_count, why) ||
+        !check_module(field[1], length[1], modules, module_count, why))
+        return false;
+    uint32_t memory_mib, vps;
+    if (!parse_decimal(field[2], length[2], &memory_mib) || memory_mib < 1 ||
+        memory_mib > CHILD_MEMORY_MIB_MAX)
+        return refuse(why, "MEM_MIB must be a number from 1 to %u", CHILD_MEMORY_MIB_MAX);
+    uint32_t vps_max = cpu_count * CHILD_VPS_PER_CPU;
+    if (vps_max > CHILD_VPS_MAX)
+        vps_max = CHILD_VPS_MAX;
+    if (!parse_decimal(field[3], length[3], &vps) || vps < 1 || vps > vps_max)
+        return refuse(why, "VPS must be a number from 1 to %u (%u CPUs)", vps_max, cpu_count);
+    memcpy(out->name, field[0], length[0]);
+    memcpy(out->module, field[1], length[1]);
+    out->memory_mib = memory_mib;
+    out->vp_count = vps;
+    return true;
+}

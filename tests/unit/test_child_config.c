@@ -1,0 +1,96 @@
+// sources: root/child_config.c
+/* child=NAME:MODULE:MEM_MIB:VPS declarations (root/child_config.c). */
+#include <check.h>
+#include <string.h>
+
+#include "root/child_config.h"
+
+static const char *const modules[] = { "hello.elf", "memtest.elf" };
+
+static bool parse(const char *value, uint32_t cpus, struct child_config *out, char *why)
+{
+    return child_config_parse(value, cpus, NULL, 0, modules, 2, out, why);
+}
+
+static void refused(const char *value, uint32_t cpus, const char *words)
+{
+    struct child_config c;
+    char why[CHILD_WHY_MAX];
+    ck_assert_msg(!parse(value, cpus, &c, why), "%s accepted", value);
+    ck_assert_msg(strstr(why, words), "%s: \"%s\" lacks \"%s\"", value, why, words);
+}
+
+START_TEST(good_declarations)
+{
+    struct child_config c;
+    char why[CHILD_WHY_MAX];
+    ck_assert_msg(parse("a:hello.elf:16:1", 2, &c, why), "%s", why);
+    ck_assert_str_eq(c.name, "a");
+    ck_assert_str_eq(c.module, "hello.elf");
+    ck_assert_uint_eq(c.memory_mib, 16);
+    ck_assert_uint_eq(c.vp_count, 1);
+    ck_assert_msg(parse("web-01_x:memtest.elf:3072:8", 2, &c, why), "%s", why);
+    ck_assert_str_eq(c.name, "web-01_x");
+    ck_assert_uint_eq(c.memory_mib, 3072);
+    ck_assert_uint_eq(c.vp_count, 8);
+    ck_assert(parse("abcdefghijklmnopqrstuvwxyz01234:hello.elf:1:64", 16, &c, why)); /* 31 */
+    ck_assert_uint_eq(c.vp_count, 64);
+}
+END_TEST
+
+START_TEST(bad_shape_and_name)
+{
+    refused("a:hello.elf:16", 2, "NAME:MODULE:MEM_MIB:VPS");
+    refused("a:hello.elf:16:1:9", 2, "NAME:MODULE:MEM_MIB:VPS");
+    refused("", 2, "NAME:MODULE:MEM_MIB:VPS");
+    refused(":hello.elf:16:1", 2, "1 to 31 characters");
+    refused("abcdefghijklmnopqrstuvwxyz012345:hello.elf:16:1", 2, "1 to 31 characters");
+    refused("bad name:hello.elf:16:1", 2, "only a-z");
+    refused("Abc:hello.elf:16:1", 2, "only a-z");
+    refused("a/b:hello.elf:16:1", 2, "only a-z");
+}
+END_TEST
+
+START_TEST(bad_module_memory_and_vps)
+{
+    refused("x:missing.elf:16:1", 2, "no boot module is named missing.elf");
+    refused("x::16:1", 2, "module name");
+    refused("x:hello:16:1", 2, "no boot module"); /* a prefix is not the name */
+    refused("x:hello.elf:0:1", 2, "MEM_MIB");
+    refused("x:hello.elf:3073:1", 2, "MEM_MIB");
+    refused("x:hello.elf:-1:1", 2, "MEM_MIB");
+    refused("x:hello.elf:+16:1", 2, "MEM_MIB");
+    refused("x:hello.elf:16M:1", 2, "MEM_MIB");
+    refused("x:hello.elf::1", 2, "MEM_MIB");
+    refused("x:hello.elf:4294967312:1", 2, "MEM_MIB"); /* 2^32 + 16 must not wrap to 16 */
+    refused("x:hello.elf:16:0", 2, "VPS");
+    refused("x:hello.elf:16:9", 2, "VPS must be a number from 1 to 8");
+    refused("x:hello.elf:16:65", 32, "from 1 to 64");
+    refused("x:hello.elf:16:1", 0, "VPS");
+}
+END_TEST
+
+START_TEST(names_are_unique)
+{
+    struct child_config taken[2] = { 0 };
+    char why[CHILD_WHY_MAX];
+    ck_assert(child_config_parse("a:hello.elf:16:1", 4, taken, 0, modules, 2, &taken[0], why));
+    ck_assert(child_config_parse("ab:hello.elf:16:1", 4, taken, 1, modules, 2, &taken[1], why));
+    struct child_config c;
+    ck_assert(!child_config_parse("a:memtest.elf:16:1", 4, taken, 2, modules, 2, &c, why));
+    ck_assert_str_eq(why, "a child named a is already declared");
+    ck_assert(child_config_parse("b:hello.elf:16:1", 4, taken, 2, modules, 2, &c, why));
+}
+END_TEST
+
+Suite *child_config_suite(void)
+{
+    Suite *s = suite_create("child_config");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, good_declarations);
+    tcase_add_test(tc, bad_shape_and_name);
+    tcase_add_test(tc, bad_module_memory_and_vps);
+    tcase_add_test(tc, names_are_unique);
+    suite_add_tcase(s, tc);
+    return s;
+}
