@@ -7,6 +7,7 @@
 
 #define PAGE_BYTES 4096u
 
+/* Walks [gpa, gpa+length) page by page; copies when `buffer` is not NULL. */
 static bool copy(struct partition *p, uint64_t gpa, uint8_t *buffer, size_t length, bool write)
 {
     if (length == 0)
@@ -24,12 +25,13 @@ static bool copy(struct partition *p, uint64_t gpa, uint8_t *buffer, size_t leng
             chunk = length;
         /* The hypervisor maps all RAM 1:1, so a host physical address is a pointer. */
         void *host = (void *)(uintptr_t)hpa;
-        if (write)
+        if (buffer && write)
             memcpy(host, buffer, chunk);
-        else
+        else if (buffer)
             memcpy(buffer, host, chunk);
         gpa += chunk;
-        buffer += chunk;
+        if (buffer)
+            buffer += chunk;
         length -= chunk;
     }
     return true;
@@ -44,4 +46,9 @@ bool guest_memory_write(struct partition *p, uint64_t gpa, const void *buffer, s
 {
     /* copy() only reads from `buffer` when writing */
     return copy(p, gpa, (uint8_t *)(uintptr_t)buffer, length, true);
+}
+
+bool guest_memory_accessible(struct partition *p, uint64_t gpa, size_t length, bool write)
+{
+    return copy(p, gpa, NULL, length, write);
 }

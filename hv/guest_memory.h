@@ -16,6 +16,8 @@
 struct partition;
 
 bool guest_memory_read(struct partition *p, uint64_t gpa, void *buffer, size_t length);
+/* Whether [gpa, gpa+length) is mapped with read (and, if `write`, write) access. */
+bool guest_memory_accessible(struct partition *p, uint64_t gpa, size_t length, bool write);
 bool guest_memory_write(struct partition *p, uint64_t gpa, const void *buffer, size_t length);
 
 #endif

@@ -10,6 +10,7 @@
 #include "kernel/log.h"
 #include "kernel/main.h"
 #include "kernel/percpu.h"
+#include "kernel/power.h"
 #include "kernel/page_pool.h"
 
 /* One input and one output page per physical CPU: a VP's hypercall runs to completion on
@@ -44,6 +45,17 @@ static enum hv_status hvfw_root_stop(struct hypercall_context *call)
     return HV_STATUS_SUCCESS;
 }
 
+static enum hv_status hvfw_shutdown(struct hypercall_context *call)
+{
+    uint64_t code;
+    memcpy(&code, call->input, sizeof(code));
+    console_printf("hvfw: shutdown requested by the root (code %lu)\n", code);
+    if (code == 0 && power_off())
+        return HV_STATUS_SUCCESS; /* not reached on a machine that powers off */
+    kernel_test_exit((uint8_t)(code ? code : 1));
+    kernel_stop("shutdown (code %lu): this machine did not power off", code);
+}
+
 struct hypercall_entry {
     uint16_t code;
     hypercall_handler_fn handler;
@@ -55,6 +67,7 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_HVFW_CONSOLE_WRITE, hvfw_console_write},
     {HVCALL_HVFW_ROOT_READY, hvfw_root_ready},
     {HVCALL_HVFW_ROOT_STOP, hvfw_root_stop},
+    {HVCALL_HVFW_SHUTDOWN, hvfw_shutdown},
 };
 
 static hypercall_handler_fn find_handler(uint16_t code)

@@ -185,6 +185,7 @@ static const struct hypercall_descriptor descriptors[] = {
     REP(HVCALL_HVFW_CONSOLE_WRITE, "HvCallHvfwConsoleWrite", false, false, true, 0, 1, 0),
     SIMPLE(HVCALL_HVFW_ROOT_READY, "HvCallHvfwRootReady", true, false, true, 0, 0),
     SIMPLE(HVCALL_HVFW_ROOT_STOP, "HvCallHvfwRootStop", true, false, true, sizeof(uint64_t), 0),
+    SIMPLE(HVCALL_HVFW_SHUTDOWN, "HvCallHvfwShutdown", true, false, true, sizeof(uint64_t), 0),
 };
 
 #undef SIMPLE

@@ -58,11 +58,14 @@ struct vp *partition_create_vp(struct partition *p, const struct vp_start_state 
 
 void partition_stop(struct partition *p, const char *reason)
 {
-    if (p->state == PARTITION_STOPPED)
+    /* Exactly once, even when several VPs stop it at the same time. */
+    if (__atomic_exchange_n(&p->state, PARTITION_STOPPED, __ATOMIC_ACQ_REL) ==
+        PARTITION_STOPPED)
         return;
-    p->state = PARTITION_STOPPED;
     p->stop_reason = reason;
     log_info("partition %lu (%s) stopped: %s", p->id, p->name, reason);
+    if (p->on_stop)
+        p->on_stop(p, reason);
 }
 
 void partition_run_vp(struct vp *vp)

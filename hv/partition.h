@@ -43,6 +43,8 @@ struct partition {
     uint32_t vp_count;
     partition_intercept_fn intercept;
     void *owner; /* the intercept handler's context */
+    /* Called once when the partition stops (a child's tells the root). */
+    void (*on_stop)(struct partition *p, const char *reason);
     struct partition_statistics statistics;
 };
 

@@ -61,9 +61,14 @@ struct root_boot_info {
  *   hypervisor prints "hvfw: ready ..." (and ends a test run under `test.exit`).
  * HvCallHvfwRootStop: simple call, input u64 code: the root gives up (a failed invariant of
  *   its own); the hypervisor reports it and stops.
+ * HvCallHvfwShutdown: simple call, input u64 code: the appliance is done (e.g. every child
+ *   declared with `exit_when_idle` has stopped). Code 0: power off through ACPI (QEMU then
+ *   exits with status 0); otherwise the isa-debug-exit port gets the code (QEMU status
+ *   2*code+1) and, without one, the hypervisor stops.
  */
 #define HVCALL_HVFW_CONSOLE_WRITE 0x7F00u
 #define HVCALL_HVFW_ROOT_READY 0x7F01u
 #define HVCALL_HVFW_ROOT_STOP 0x7F02u
+#define HVCALL_HVFW_SHUTDOWN 0x7F03u
 
 #endif

@@ -3,10 +3,13 @@
 #include <string.h>
 
 #include "hv/exit.h"
+#include "hv/cpuid.h"
 #include "hv/hv.h"
 #include "hv/hypercall.h"
 #include "hv/partition.h"
 #include "hv/root_abi.h"
+#include "hv/sched.h"
+#include "hv/synic.h"
 #include "hv/slat.h"
 #include "hv/vendor.h"
 #include "kernel/bootinfo.h"
@@ -132,6 +135,11 @@ static uint64_t build_root_page_tables(uint64_t *cursor, uint64_t top)
 
 /* --- exits the hypervisor handles for the root ---------------------------------------- */
 
+static void advance(struct vp *vp, struct hv_exit *exit)
+{
+    hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
+}
+
 static bool gpa_is_hypervisor(uint64_t gpa)
 {
     return gpa >= addr(__image_start) && gpa < addr(__image_end);
@@ -148,32 +156,39 @@ static enum exit_action root_slat_violation(struct vp *vp, struct hv_exit *exit)
     return EXIT_RESUME;
 }
 
-/* The root sees the CPU as it is, minus what it must not use: virtualization (the
- * hypervisor owns it), the local APIC (the hypervisor owns interrupts) and MONITOR/MWAIT;
- * plus the hypervisor-present bit (CPUID.1:ECX[31]). */
 static void root_cpuid(struct vp *vp)
 {
-    uint32_t leaf = (uint32_t)vp->registers.rax, subleaf = (uint32_t)vp->registers.rcx;
-    uint32_t a, b, c, d;
-    cpuid(leaf, subleaf, &a, &b, &c, &d);
-    if (leaf == 1) {
-        c &= ~((1u << 3) | (1u << 5) | (1u << 21)); /* MONITOR, VMX, x2APIC */
-        c |= 1u << 31;
-        d &= ~(1u << 9); /* APIC */
-    } else if (leaf == 0x80000001u) {
-        c &= ~(1u << 2); /* SVM */
-    } else if (leaf == 0x8000000Au || (leaf >= 0x40000000u && leaf < 0x40010000u)) {
-        a = b = c = d = 0;
-    }
-    vp->registers.rax = a;
-    vp->registers.rbx = b;
-    vp->registers.rcx = c;
-    vp->registers.rdx = d;
+    struct cpuid_result r =
+        cpuid_for_partition((uint32_t)vp->registers.rax, (uint32_t)vp->registers.rcx, true);
+    vp->registers.rax = r.eax;
+    vp->registers.rbx = r.ebx;
+    vp->registers.rcx = r.ecx;
+    vp->registers.rdx = r.edx;
 }
 
-static void advance(struct vp *vp, struct hv_exit *exit)
+/* The root's MSR accesses: its SynIC (synthetic MSRs); anything else is refused. */
+static enum exit_action root_msr(struct vp *vp, struct hv_exit *exit)
 {
-    hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
+    bool ok;
+    if (exit->reason == HV_EXIT_MSR_READ) {
+        uint64_t value = 0;
+        ok = synic_msr_read(vp, exit->msr.index, &value);
+        if (ok) {
+            vp->registers.rax = value & 0xFFFFFFFFu;
+            vp->registers.rdx = value >> 32;
+        }
+    } else {
+        ok = synic_msr_write(vp, exit->msr.index, exit->msr.value);
+    }
+    if (!ok) {
+        log_debug("hv: root VP %u %s of MSR %x at rip %lx: #GP", vp->index,
+                  exit->reason == HV_EXIT_MSR_READ ? "read" : "write", exit->msr.index,
+                  exit->rip);
+        hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    advance(vp, exit);
+    return EXIT_RESUME;
 }
 
 static enum exit_action root_intercept(struct vp *vp, struct hv_exit *exit)
@@ -186,14 +201,15 @@ static enum exit_action root_intercept(struct vp *vp, struct hv_exit *exit)
         advance(vp, exit);
         return EXIT_RESUME;
     case HV_EXIT_HLT:
-        /* One root VP per CPU: the CPU waits for an interrupt in its place. */
+        /* The root waits for work: a message (synic_post wakes it). */
         advance(vp, exit);
-        __asm__ volatile("sti; hlt; cli");
+        sched_halt(vp);
         return EXIT_RESUME;
     case HV_EXIT_SLAT_VIOLATION:
         return root_slat_violation(vp, exit);
     case HV_EXIT_MSR_READ:
     case HV_EXIT_MSR_WRITE:
+        return root_msr(vp, exit);
     case HV_EXIT_IO:
         log_debug("hv: root VP %u %s (msr %x, port %x) at rip %lx: #GP", vp->index,
                   hv_exit_reason_name(exit->reason), exit->msr.index, exit->io.port, exit->rip);
@@ -209,16 +225,26 @@ static enum exit_action root_intercept(struct vp *vp, struct hv_exit *exit)
 
 /* --- start -------------------------------------------------------------------------- */
 
-static void run_root_vp_on_this_cpu(void)
+static void run_this_cpu(void)
 {
     uint32_t index = this_cpu_index();
-    if (!root || index >= root->vp_count)
-        return;
     if (!hv_cpu_enable()) {
-        log_error("hv: cannot enable virtualization on cpu%u: its root VP does not run", index);
+        log_error("hv: cannot enable virtualization on cpu%u: it runs no VP", index);
         return;
     }
-    partition_run_vp(root->vps[index]);
+    sched_run_this_cpu();
+}
+
+struct vp *root_partition_vp(uint32_t index)
+{
+    return root && index < root->vp_count ? root->vps[index] : NULL;
+}
+
+/* The root is the appliance: without it nothing can be managed. */
+static void root_stopped(struct partition *p, const char *reason)
+{
+    (void)p;
+    kernel_stop("the root partition stopped (%s)", reason);
 }
 
 void hv_root_ready(struct partition *p)
@@ -287,6 +313,7 @@ static bool build_root(uint32_t vp_count)
     if (!root)
         return false;
     root->is_root = true;
+    root->on_stop = root_stopped;
     take_root_memory(&memory_plan);
     if (memory_plan.memory_range_count == 0)
         return false;
@@ -323,7 +350,8 @@ static bool build_root(uint32_t vp_count)
             .rsi = i,
             .root_partition = true,
         };
-        if (!partition_create_vp(root, &start))
+        struct vp *vp = partition_create_vp(root, &start);
+        if (!vp || !synic_init_vp(vp))
             return false;
     }
     return true;
@@ -347,7 +375,8 @@ void root_partition_start(void)
              "%lu MiB free and its image",
              root->id, root_bytes >> 20, boot_info_page->memory_range_count, vp_count,
              page_alloc_free_bytes() >> 20);
-    smp_run_on_aps(run_root_vp_on_this_cpu);
-    partition_run_vp(root->vps[0]);
-    log_error("hv: the root partition stopped (%s)", root->stop_reason ? root->stop_reason : "?");
+    for (uint32_t i = 0; i < vp_count; i++)
+        sched_add_vp(root->vps[i], i); /* one per CPU, pinned */
+    smp_run_on_aps(run_this_cpu);
+    sched_run_this_cpu();
 }

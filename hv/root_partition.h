@@ -7,11 +7,17 @@
 #ifndef HVFW_HV_ROOT_PARTITION_H
 #define HVFW_HV_ROOT_PARTITION_H
 
-struct partition;
+#include <stdint.h>
 
-/* Builds the root partition and runs its VP 0 on the calling (boot) CPU; the APs run
- * theirs. Returns only if the root cannot be built or stops (then the caller reports). */
+struct partition;
+struct vp;
+
+/* Builds the root partition and starts scheduling on every CPU (the root's VP n is pinned
+ * to CPU n). Returns only if the root cannot be built. */
 void root_partition_start(void);
+
+/* The root's VP `index`, NULL if none (before the root exists). */
+struct vp *root_partition_vp(uint32_t index);
 
 /* HvCallHvfwRootReady: the root has started; prints the ready line. */
 void hv_root_ready(struct partition *root);

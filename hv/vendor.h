@@ -23,7 +23,54 @@ enum vp_register {
     VP_REGISTER_CR3,
     VP_REGISTER_CR4,
     VP_REGISTER_EFER,
+    VP_REGISTER_CR8,  /* the task priority, 3:0 */
+    VP_REGISTER_DR6,
+    VP_REGISTER_DR7,
+    VP_REGISTER_PAT,
+    /* The MSRs of the guest state the world switch loads (SYSCALL/SYSENTER, KernelGsBase). */
+    VP_REGISTER_KERNEL_GS_BASE,
+    VP_REGISTER_SYSENTER_CS,
+    VP_REGISTER_SYSENTER_ESP,
+    VP_REGISTER_SYSENTER_EIP,
+    VP_REGISTER_STAR,
+    VP_REGISTER_LSTAR,
+    VP_REGISTER_CSTAR,
+    VP_REGISTER_SFMASK,
+    /* The event delivered on the next entry (and the one an exit interrupted), in the
+     * TLFS HV_X64_PENDING_INTERRUPTION_REGISTER layout (hv/intercept_abi.h): bit 0
+     * pending, 3:1 type (enum vp_event_type), bit 4 error code valid, 31:16 vector, 63:32
+     * error code. 0: nothing pending. Callers pass only checked values. */
+    VP_REGISTER_PENDING_EVENT,
     VP_REGISTER_COUNT,
+};
+
+enum vp_event_type {
+    VP_EVENT_EXTERNAL_INTERRUPT = 0,
+    VP_EVENT_NMI = 2,
+    VP_EVENT_EXCEPTION = 3,
+};
+
+enum vp_segment {
+    VP_SEGMENT_ES,
+    VP_SEGMENT_CS,
+    VP_SEGMENT_SS,
+    VP_SEGMENT_DS,
+    VP_SEGMENT_FS,
+    VP_SEGMENT_GS,
+    VP_SEGMENT_LDTR,
+    VP_SEGMENT_TR,
+    VP_SEGMENT_GDTR,
+    VP_SEGMENT_IDTR,
+    VP_SEGMENT_COUNT,
+};
+
+/* A segment or descriptor-table register; attributes in the VMCB/TLFS 12-bit packing:
+ * type[3:0] S DPL[1:0] P in bits 7:0, AVL L D/B G in bits 11:8. */
+struct vp_segment_value {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+    uint16_t attributes;
 };
 
 enum vp_start_mode {
@@ -64,6 +111,9 @@ struct hv_vendor_ops {
     /* Runs `vp` on the calling CPU until it exits; fills `exit`. */
     void (*vp_run)(struct vp *vp, struct hv_exit *exit);
     enum vp_cpu_mode (*vp_cpu_mode)(struct vp *vp);
+    void (*vp_get_segment)(struct vp *vp, enum vp_segment seg, struct vp_segment_value *out);
+    void (*vp_set_segment)(struct vp *vp, enum vp_segment seg,
+                           const struct vp_segment_value *value);
     uint64_t (*vp_get)(struct vp *vp, enum vp_register reg);
     void (*vp_set)(struct vp *vp, enum vp_register reg, uint64_t value);
     /* Delivers a hardware exception to the guest on its next entry. */

@@ -5,6 +5,7 @@
 #ifndef HVFW_HV_VP_H
 #define HVFW_HV_VP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv/exit.h"
@@ -37,6 +38,16 @@ struct vp {
     struct vp_registers registers;
     struct vp_statistics statistics;
     void *vendor; /* owned by the vendor backend */
+    void *synic;  /* hv/synic.c: the VP's SynIC state, if it has one */
+
+    /* Scheduling (hv/sched.c), under the home CPU's queue lock. */
+    uint32_t cpu;          /* home CPU: the one whose queue holds this VP */
+    uint32_t suspend;      /* enum vp_suspend bits */
+    bool halted;           /* in HLT, waiting for work */
+    bool wake_pending;     /* work arrived while not halted: the next HLT returns at once */
+    bool running;          /* on its CPU right now */
+    bool queued;
+    struct vp *next_in_queue;
 };
 
 #endif

@@ -57,3 +57,8 @@ void hvcall_root_stop(uint64_t code)
         __asm__ volatile("hlt");
     }
 }
+
+void hvcall_shutdown(uint32_t code)
+{
+    hvcall(HVCALL_HVFW_SHUTDOWN | HYPERCALL_CONTROL_FAST, code, 0);
+}

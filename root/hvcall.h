@@ -17,5 +17,7 @@ uint16_t hvcall_status(uint64_t result);
 void hvcall_console_write(const char *bytes, size_t length);
 void hvcall_root_ready(void);
 __attribute__((noreturn)) void hvcall_root_stop(uint64_t code);
+/* Ends the appliance's run: 0 powers off, otherwise a failure code (hv/root_abi.h). */
+void hvcall_shutdown(uint32_t code);
 
 #endif

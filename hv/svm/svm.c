@@ -411,9 +411,170 @@ static enum vp_cpu_mode svm_vp_cpu_mode(struct vp *vp)
                                            : VP_CPU_MODE_PROTECTED_16;
 }
 
+static struct vmcb_segment *segment_of(struct vmcb_state *s, enum vp_segment seg)
+{
+    switch (seg) {
+    case VP_SEGMENT_ES:
+        return &s->es;
+    case VP_SEGMENT_CS:
+        return &s->cs;
+    case VP_SEGMENT_SS:
+        return &s->ss;
+    case VP_SEGMENT_DS:
+        return &s->ds;
+    case VP_SEGMENT_FS:
+        return &s->fs;
+    case VP_SEGMENT_GS:
+        return &s->gs;
+    case VP_SEGMENT_LDTR:
+        return &s->ldtr;
+    case VP_SEGMENT_TR:
+        return &s->tr;
+    case VP_SEGMENT_GDTR:
+        return &s->gdtr;
+    case VP_SEGMENT_IDTR:
+    case VP_SEGMENT_COUNT:
+        break;
+    }
+    return &s->idtr;
+}
+
+static void svm_vp_get_segment(struct vp *vp, enum vp_segment seg, struct vp_segment_value *out)
+{
+    const struct vmcb_segment *v = segment_of(&((struct svm_vp *)vp->vendor)->vmcb->state, seg);
+    *out = (struct vp_segment_value){v->base, v->limit, v->selector, v->attributes};
+}
+
+static void svm_vp_set_segment(struct vp *vp, enum vp_segment seg,
+                               const struct vp_segment_value *value)
+{
+    struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    struct vmcb_segment *v = segment_of(s, seg);
+    *v = (struct vmcb_segment){value->selector, value->attributes, value->limit, value->base};
+    if (seg == VP_SEGMENT_SS)
+        s->cpl = (uint8_t)((value->attributes >> 5) & 3); /* CPL is SS.DPL (APM 15.5.1) */
+}
+
+/* EVENTINJ (APM 15.20, Figure 15-7) <-> the vendor-neutral VP_REGISTER_PENDING_EVENT
+ * layout of hv/vendor.h: both keep the error code in 63:32; type and vector move. */
+#define PENDING_EVENT_PENDING (1ull << 0)
+#define PENDING_EVENT_TYPE_SHIFT 1
+#define PENDING_EVENT_ERROR_CODE (1ull << 4)
+#define PENDING_EVENT_VECTOR_SHIFT 16
+
+static uint64_t event_to_pending(uint64_t event)
+{
+    if (!(event & SVM_EVENT_VALID))
+        return 0;
+    uint64_t pending = PENDING_EVENT_PENDING | (((event >> 8) & 7) << PENDING_EVENT_TYPE_SHIFT) |
+                       ((event & 0xFF) << PENDING_EVENT_VECTOR_SHIFT);
+    if (event & SVM_EVENT_ERROR_VALID)
+        pending |= PENDING_EVENT_ERROR_CODE | (event & 0xFFFFFFFF00000000ull);
+    return pending;
+}
+
+static uint64_t pending_to_event(uint64_t pending)
+{
+    if (!(pending & PENDING_EVENT_PENDING))
+        return 0;
+    uint64_t event = SVM_EVENT_VALID | (((pending >> PENDING_EVENT_TYPE_SHIFT) & 7) << 8) |
+                     ((pending >> PENDING_EVENT_VECTOR_SHIFT) & 0xFF);
+    if (pending & PENDING_EVENT_ERROR_CODE)
+        event |= SVM_EVENT_ERROR_VALID | (pending & 0xFFFFFFFF00000000ull);
+    return event;
+}
+
+/* The registers added for HvCallGet/SetVpRegisters: the task priority is V_TPR (APM
+ * 15.21.4: with V_INTR_MASKING the guest's CR8 is the VMCB's V_TPR), the MSRs are the
+ * guest state VMLOAD loads (hv/svm/svm_entry.S). */
+static uint64_t svm_vp_get_extended(const struct vmcb *vmcb, enum vp_register reg)
+{
+    const struct vmcb_state *s = &vmcb->state;
+    switch (reg) {
+    case VP_REGISTER_CR8:
+        return vmcb->control.virtual_interrupt & 0xF;
+    case VP_REGISTER_DR6:
+        return s->dr6;
+    case VP_REGISTER_DR7:
+        return s->dr7;
+    case VP_REGISTER_PAT:
+        return s->g_pat;
+    case VP_REGISTER_KERNEL_GS_BASE:
+        return s->kernel_gs_base;
+    case VP_REGISTER_SYSENTER_CS:
+        return s->sysenter_cs;
+    case VP_REGISTER_SYSENTER_ESP:
+        return s->sysenter_esp;
+    case VP_REGISTER_SYSENTER_EIP:
+        return s->sysenter_eip;
+    case VP_REGISTER_STAR:
+        return s->star;
+    case VP_REGISTER_LSTAR:
+        return s->lstar;
+    case VP_REGISTER_CSTAR:
+        return s->cstar;
+    case VP_REGISTER_SFMASK:
+        return s->sfmask;
+    case VP_REGISTER_PENDING_EVENT:
+        return event_to_pending(vmcb->control.event_injection);
+    default:
+        return 0;
+    }
+}
+
+static void svm_vp_set_extended(struct vmcb *vmcb, enum vp_register reg, uint64_t value)
+{
+    struct vmcb_state *s = &vmcb->state;
+    switch (reg) {
+    case VP_REGISTER_CR8:
+        vmcb->control.virtual_interrupt = (vmcb->control.virtual_interrupt & ~0xFull) |
+                                          (value & 0xF);
+        break;
+    case VP_REGISTER_DR6:
+        s->dr6 = value;
+        break;
+    case VP_REGISTER_DR7:
+        s->dr7 = value;
+        break;
+    case VP_REGISTER_PAT:
+        s->g_pat = value;
+        break;
+    case VP_REGISTER_KERNEL_GS_BASE:
+        s->kernel_gs_base = value;
+        break;
+    case VP_REGISTER_SYSENTER_CS:
+        s->sysenter_cs = value;
+        break;
+    case VP_REGISTER_SYSENTER_ESP:
+        s->sysenter_esp = value;
+        break;
+    case VP_REGISTER_SYSENTER_EIP:
+        s->sysenter_eip = value;
+        break;
+    case VP_REGISTER_STAR:
+        s->star = value;
+        break;
+    case VP_REGISTER_LSTAR:
+        s->lstar = value;
+        break;
+    case VP_REGISTER_CSTAR:
+        s->cstar = value;
+        break;
+    case VP_REGISTER_SFMASK:
+        s->sfmask = value;
+        break;
+    case VP_REGISTER_PENDING_EVENT:
+        vmcb->control.event_injection = pending_to_event(value);
+        break;
+    default:
+        break;
+    }
+}
+
 static uint64_t svm_vp_get(struct vp *vp, enum vp_register reg)
 {
-    const struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    const struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    const struct vmcb_state *s = &vmcb->state;
     switch (reg) {
     case VP_REGISTER_RIP:
         return s->rip;
@@ -431,15 +592,15 @@ static uint64_t svm_vp_get(struct vp *vp, enum vp_register reg)
         return s->cr4;
     case VP_REGISTER_EFER:
         return s->efer & ~EFER_SVME; /* the guest never sees our SVME */
-    case VP_REGISTER_COUNT:
-        break;
+    default:
+        return svm_vp_get_extended(vmcb, reg);
     }
-    return 0;
 }
 
 static void svm_vp_set(struct vp *vp, enum vp_register reg, uint64_t value)
 {
-    struct vmcb_state *s = &((struct svm_vp *)vp->vendor)->vmcb->state;
+    struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    struct vmcb_state *s = &vmcb->state;
     switch (reg) {
     case VP_REGISTER_RIP:
         s->rip = value;
@@ -465,7 +626,8 @@ static void svm_vp_set(struct vp *vp, enum vp_register reg, uint64_t value)
     case VP_REGISTER_EFER:
         s->efer = value | EFER_SVME;
         break;
-    case VP_REGISTER_COUNT:
+    default:
+        svm_vp_set_extended(vmcb, reg, value);
         break;
     }
 }
@@ -523,6 +685,8 @@ const struct hv_vendor_ops svm_vendor_ops = {
     .vp_destroy = svm_vp_destroy,
     .vp_run = svm_vp_run,
     .vp_cpu_mode = svm_vp_cpu_mode,
+    .vp_get_segment = svm_vp_get_segment,
+    .vp_set_segment = svm_vp_set_segment,
     .vp_get = svm_vp_get,
     .vp_set = svm_vp_set,
     .vp_inject_exception = svm_vp_inject_exception,

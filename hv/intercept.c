@@ -1,0 +1,215 @@
+#include "hv/intercept.h"
+
+#include <string.h>
+
+#include "hv/cpuid.h"
+#include "hv/guest_memory.h"
+#include "hv/hypercall.h"
+#include "hv/intercept_abi.h"
+#include "hv/partition.h"
+#include "hv/root_partition.h"
+#include "hv/sched.h"
+#include "hv/synic.h"
+#include "hv/vendor.h"
+#include "kernel/log.h"
+
+#define CR0_PE (1ull << 0)
+#define CR0_AM (1ull << 18)
+#define CR0_PG (1ull << 31)
+#define EFER_LMA (1ull << 10)
+#define PAGE_BYTES 4096u
+
+static struct hv_x64_segment_register segment(struct vp *vp, enum vp_segment which)
+{
+    struct vp_segment_value v;
+    hv_vendor->vp_get_segment(vp, which, &v);
+    return (struct hv_x64_segment_register){v.base, v.limit, v.selector, v.attributes};
+}
+
+static void fill_header(struct vp *vp, const struct hv_exit *exit, uint8_t access,
+                        struct hv_x64_intercept_message_header *h)
+{
+    uint64_t cr0 = hv_vendor->vp_get(vp, VP_REGISTER_CR0);
+    struct hv_x64_segment_register ss = segment(vp, VP_SEGMENT_SS);
+    h->vp_index = vp->index;
+    h->instruction_length = exit->instruction_length & 0xF;
+    h->intercept_access_type = access;
+    h->execution_state = (uint16_t)((ss.attributes >> 5) & 3);
+    if (cr0 & CR0_PE)
+        h->execution_state |= HV_EXECUTION_STATE_CR0_PE;
+    if (cr0 & CR0_AM)
+        h->execution_state |= 1u << 3;
+    if (hv_vendor->vp_get(vp, VP_REGISTER_EFER) & EFER_LMA)
+        h->execution_state |= HV_EXECUTION_STATE_EFER_LMA;
+    h->cs = segment(vp, VP_SEGMENT_CS);
+    h->rip = exit->rip;
+    h->rflags = hv_vendor->vp_get(vp, VP_REGISTER_RFLAGS);
+}
+
+/* Up to 16 bytes at CS:RIP, for the root to decode (no decode assists under QEMU TCG).
+ * Only without guest paging, where the linear address is the GPA; the bytes stop at the
+ * first page the child cannot read. */
+static uint8_t fetch_instruction(struct vp *vp, const struct hv_exit *exit, uint8_t bytes[16])
+{
+    if (hv_vendor->vp_get(vp, VP_REGISTER_CR0) & CR0_PG)
+        return 0;
+    uint64_t linear = segment(vp, VP_SEGMENT_CS).base + exit->rip;
+    if (hv_vendor->vp_cpu_mode(vp) != VP_CPU_MODE_LONG_64)
+        linear &= 0xFFFFFFFFu;
+    uint8_t count = 0;
+    while (count < 16) {
+        uint64_t gpa = linear + count;
+        size_t chunk = PAGE_BYTES - (gpa & (PAGE_BYTES - 1));
+        if (chunk > 16u - count)
+            chunk = 16u - count;
+        if (!guest_memory_read(vp->partition, gpa, bytes + count, chunk))
+            break;
+        count = (uint8_t)(count + chunk);
+    }
+    return count;
+}
+
+/* Suspends the VP first, then posts: the root cannot complete an intercept whose
+ * suspension has not happened yet. */
+static enum exit_action forward(struct vp *vp, uint32_t type, const void *payload, size_t size)
+{
+    struct hv_message message;
+    memset(&message, 0, sizeof(message));
+    message.header.message_type = type;
+    message.header.payload_size = (uint8_t)size;
+    message.header.sender = vp->partition->id;
+    memcpy(message.payload, payload, size);
+    struct vp *worker = root_partition_vp(0);
+    sched_suspend(vp, VP_SUSPEND_INTERCEPT);
+    if (!worker || !synic_post(worker, HV_SINT_INTERCEPTS, &message)) {
+        log_warn("partition %lu (%s) VP %u: the root's intercept queue is full", vp->partition->id,
+                 vp->partition->name, vp->index);
+        partition_stop(vp->partition, "error");
+        return EXIT_STOP;
+    }
+    return EXIT_RESUME;
+}
+
+static enum exit_action forward_io(struct vp *vp, const struct hv_exit *exit)
+{
+    struct hv_x64_io_port_intercept_message m;
+    memset(&m, 0, sizeof(m));
+    fill_header(vp, exit, exit->io.in ? HV_INTERCEPT_ACCESS_TYPE_READ : HV_INTERCEPT_ACCESS_TYPE_WRITE,
+                &m.header);
+    m.port_number = exit->io.port;
+    m.access_info = (uint8_t)(exit->io.size & HV_IO_ACCESS_SIZE_MASK);
+    if (exit->io.string)
+        m.access_info |= HV_IO_ACCESS_STRING;
+    if (exit->io.rep)
+        m.access_info |= HV_IO_ACCESS_REP;
+    m.instruction_byte_count = fetch_instruction(vp, exit, m.instruction_bytes);
+    m.rax = vp->registers.rax;
+    m.ds = segment(vp, VP_SEGMENT_DS);
+    m.es = segment(vp, VP_SEGMENT_ES);
+    m.rcx = vp->registers.rcx;
+    m.rsi = vp->registers.rsi;
+    m.rdi = vp->registers.rdi;
+    return forward(vp, HV_MESSAGE_TYPE_X64_IO_PORT_INTERCEPT, &m, sizeof(m));
+}
+
+static enum exit_action forward_memory(struct vp *vp, const struct hv_exit *exit)
+{
+    struct hv_x64_memory_intercept_message m;
+    memset(&m, 0, sizeof(m));
+    uint8_t access = exit->slat.write     ? HV_INTERCEPT_ACCESS_TYPE_WRITE
+                     : exit->slat.execute ? HV_INTERCEPT_ACCESS_TYPE_EXECUTE
+                                          : HV_INTERCEPT_ACCESS_TYPE_READ;
+    fill_header(vp, exit, access, &m.header);
+    m.instruction_byte_count = fetch_instruction(vp, exit, m.instruction_bytes);
+    m.guest_physical_address = exit->slat.gpa;
+    return forward(vp, exit->slat.present ? HV_MESSAGE_TYPE_GPA_INTERCEPT
+                                          : HV_MESSAGE_TYPE_UNMAPPED_GPA,
+                   &m, sizeof(m));
+}
+
+static enum exit_action forward_msr(struct vp *vp, const struct hv_exit *exit)
+{
+    struct hv_x64_msr_intercept_message m;
+    memset(&m, 0, sizeof(m));
+    bool write = exit->reason == HV_EXIT_MSR_WRITE;
+    fill_header(vp, exit, write ? HV_INTERCEPT_ACCESS_TYPE_WRITE : HV_INTERCEPT_ACCESS_TYPE_READ,
+                &m.header);
+    m.msr_number = exit->msr.index;
+    m.rdx = vp->registers.rdx;
+    m.rax = vp->registers.rax;
+    return forward(vp, HV_MESSAGE_TYPE_X64_MSR_INTERCEPT, &m, sizeof(m));
+}
+
+static enum exit_action forward_cpuid(struct vp *vp, const struct hv_exit *exit)
+{
+    struct hv_x64_cpuid_intercept_message m;
+    memset(&m, 0, sizeof(m));
+    fill_header(vp, exit, HV_INTERCEPT_ACCESS_TYPE_EXECUTE, &m.header);
+    m.rax = vp->registers.rax;
+    m.rcx = vp->registers.rcx;
+    m.rdx = vp->registers.rdx;
+    m.rbx = vp->registers.rbx;
+    struct cpuid_result d = cpuid_for_partition((uint32_t)m.rax, (uint32_t)m.rcx, false);
+    m.default_result_rax = d.eax;
+    m.default_result_rbx = d.ebx;
+    m.default_result_rcx = d.ecx;
+    m.default_result_rdx = d.edx;
+    return forward(vp, HV_MESSAGE_TYPE_X64_CPUID_INTERCEPT, &m, sizeof(m));
+}
+
+enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
+{
+    switch (exit->reason) {
+    case HV_EXIT_HLT:
+        hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
+        sched_halt(vp);
+        return EXIT_RESUME;
+    case HV_EXIT_HYPERCALL:
+        return hypercall_handle(vp, exit);
+    case HV_EXIT_IO:
+        return forward_io(vp, exit);
+    case HV_EXIT_SLAT_VIOLATION:
+        return forward_memory(vp, exit);
+    case HV_EXIT_MSR_READ:
+    case HV_EXIT_MSR_WRITE:
+        return forward_msr(vp, exit);
+    case HV_EXIT_CPUID:
+        return forward_cpuid(vp, exit);
+    default:
+        log_warn("partition %lu (%s) VP %u: unexpected %s exit at rip %lx (code %lx)",
+                 vp->partition->id, vp->partition->name, vp->index,
+                 hv_exit_reason_name(exit->reason), exit->rip, exit->raw_code);
+        partition_stop(vp->partition, "error");
+        return EXIT_STOP;
+    }
+}
+
+void intercept_child_stopped(struct partition *p, const char *reason)
+{
+    struct vp *worker = root_partition_vp(0);
+    if (!worker)
+        return;
+    struct {
+        struct hv_x64_intercept_message_header header;
+        uint32_t reason;
+    } __attribute__((packed)) m;
+    memset(&m, 0, sizeof(m));
+    m.reason = strcmp(reason, "triple-fault") == 0 ? 0 : 1;
+    struct hv_message message;
+    memset(&message, 0, sizeof(message));
+    message.header.message_type = HV_MESSAGE_TYPE_UNRECOVERABLE_EXCEPTION;
+    message.header.payload_size = sizeof(m);
+    message.header.sender = p->id;
+    memcpy(message.payload, &m, sizeof(m));
+    if (!synic_post(worker, HV_SINT_INTERCEPTS, &message))
+        log_warn("partition %lu (%s): the root's intercept queue is full; stop not reported",
+                 p->id, p->name);
+}
+
+struct partition *child_partition_create(const char *name)
+{
+    struct partition *p = partition_create(name, intercept_child_exit, NULL);
+    if (p)
+        p->on_stop = intercept_child_stopped;
+    return p;
+}

@@ -1,0 +1,212 @@
+/*
+ * One run queue per physical CPU, round robin. A CPU runs its runnable VPs in turn; while
+ * more than one is runnable, a LAPIC one-shot timer ends each time slice (the timer
+ * interrupt makes the running guest exit: SVM intercepts physical interrupts). With one
+ * runnable VP no timer is armed, so it runs without timer exits. With none, the CPU halts
+ * until an IPI (sched_kick) or an interrupt arrives.
+ */
+#include "hv/sched.h"
+
+#include "hv/partition.h"
+#include "hv/vendor.h"
+#include "kernel/lapic.h"
+#include "kernel/log.h"
+#include "kernel/percpu.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/trap.h"
+#include "kernel/x86.h"
+
+#define TIME_SLICE_NS (10u * 1000 * 1000)
+
+struct run_queue {
+    struct spinlock lock;
+    struct vp *head;      /* singly linked ring order: head, head->next_in_queue, ... */
+    struct vp *last_run;  /* round robin resumes after this one */
+    uint32_t count;
+};
+
+static struct run_queue queues[MAX_CPUS];
+static bool handlers_installed;
+
+static void timer_handler(struct trap_frame *frame)
+{
+    (void)frame;
+    lapic_eoi(); /* the interrupt's purpose was the exit it caused */
+}
+
+static void install_handlers(void)
+{
+    if (__atomic_exchange_n(&handlers_installed, true, __ATOMIC_ACQ_REL))
+        return;
+    trap_set_handler(LAPIC_VECTOR_TIMER, timer_handler);
+}
+
+/* Makes the VP's CPU look at its queue again: an IPI unless it is the calling CPU. */
+static void kick(uint32_t cpu)
+{
+    if (cpu == this_cpu_index())
+        return;
+    lapic_send_ipi(percpu_area[cpu].apic_id, LAPIC_DELIVERY_FIXED, SMP_VECTOR_WAKE);
+}
+
+static bool runnable(const struct vp *vp)
+{
+    return vp->suspend == 0 && !vp->halted && vp->state != VP_STATE_STOPPED &&
+           vp->partition->state != PARTITION_STOPPED;
+}
+
+void sched_add_vp(struct vp *vp, uint32_t cpu)
+{
+    install_handlers();
+    if (cpu >= MAX_CPUS || !percpu_area[cpu].online)
+        cpu = 0;
+    struct run_queue *q = &queues[cpu];
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    vp->cpu = cpu;
+    vp->next_in_queue = q->head;
+    q->head = vp;
+    q->count++;
+    vp->queued = true;
+    spin_unlock_irqrestore(&q->lock, flags);
+    kick(cpu);
+}
+
+void sched_remove_vp(struct vp *vp)
+{
+    struct run_queue *q = &queues[vp->cpu];
+    for (;;) {
+        uint64_t flags = spin_lock_irqsave(&q->lock);
+        if (!vp->running) {
+            for (struct vp **link = &q->head; *link; link = &(*link)->next_in_queue) {
+                if (*link == vp) {
+                    *link = vp->next_in_queue;
+                    q->count--;
+                    break;
+                }
+            }
+            if (q->last_run == vp)
+                q->last_run = NULL;
+            vp->queued = false;
+            spin_unlock_irqrestore(&q->lock, flags);
+            return;
+        }
+        vp->state = VP_STATE_STOPPED; /* its CPU drops it after this exit */
+        spin_unlock_irqrestore(&q->lock, flags);
+        kick(vp->cpu);
+        cpu_relax();
+    }
+}
+
+void sched_suspend(struct vp *vp, enum vp_suspend reason)
+{
+    struct run_queue *q = &queues[vp->cpu];
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    vp->suspend |= reason;
+    bool running = vp->running;
+    spin_unlock_irqrestore(&q->lock, flags);
+    if (running)
+        kick(vp->cpu); /* make it exit so the suspension takes effect */
+}
+
+void sched_resume(struct vp *vp, enum vp_suspend reason)
+{
+    struct run_queue *q = &queues[vp->cpu];
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    vp->suspend &= ~(uint32_t)reason;
+    bool now_runnable = runnable(vp);
+    spin_unlock_irqrestore(&q->lock, flags);
+    if (now_runnable)
+        kick(vp->cpu);
+}
+
+void sched_wake(struct vp *vp)
+{
+    struct run_queue *q = &queues[vp->cpu];
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    if (vp->halted)
+        vp->halted = false;
+    else
+        vp->wake_pending = true;
+    spin_unlock_irqrestore(&q->lock, flags);
+    kick(vp->cpu);
+}
+
+bool sched_is_suspended(const struct vp *vp, enum vp_suspend reason)
+{
+    return __atomic_load_n(&vp->suspend, __ATOMIC_ACQUIRE) & reason;
+}
+
+bool sched_halt(struct vp *vp)
+{
+    struct run_queue *q = &queues[vp->cpu];
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    bool halt = !vp->wake_pending;
+    vp->wake_pending = false;
+    vp->halted = halt;
+    spin_unlock_irqrestore(&q->lock, flags);
+    return halt;
+}
+
+/* The next runnable VP after the last one run (round robin); marks it running. Also says
+ * whether another one is runnable, which decides if a time slice timer is needed. */
+static struct vp *pick(struct run_queue *q, bool *others_runnable)
+{
+    struct vp *start = q->last_run && q->last_run->queued ? q->last_run->next_in_queue : NULL;
+    struct vp *chosen = NULL;
+    *others_runnable = false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (struct vp *vp = pass == 0 ? start : q->head; vp; vp = vp->next_in_queue) {
+            if (pass == 1 && vp == start)
+                break;
+            if (!runnable(vp))
+                continue;
+            if (!chosen)
+                chosen = vp;
+            else
+                *others_runnable = true;
+        }
+    }
+    if (chosen) {
+        chosen->running = true;
+        q->last_run = chosen;
+    }
+    return chosen;
+}
+
+void sched_run_this_cpu(void)
+{
+    struct run_queue *q = &queues[this_cpu_index()];
+    install_handlers();
+    for (;;) {
+        interrupts_disable();
+        spin_lock(&q->lock);
+        bool others;
+        struct vp *vp = pick(q, &others);
+        spin_unlock(&q->lock);
+        if (!vp) {
+            /* STI's one-instruction shadow: no wake-up IPI is lost between the check
+             * above and the halt. */
+            __asm__ volatile("sti; hlt" ::: "memory");
+            continue;
+        }
+        if (others)
+            lapic_timer_oneshot(TIME_SLICE_NS, LAPIC_VECTOR_TIMER);
+        interrupts_enable();
+
+        struct hv_exit exit;
+        hv_vendor->vp_run(vp, &exit);
+        if (others)
+            lapic_timer_stop();
+        vp->statistics.runs++;
+        vp->statistics.exits[exit.reason]++;
+        vp->partition->statistics.exits++;
+        vp->partition->statistics.exits_by_reason[exit.reason]++;
+        if (hv_exit_dispatch(vp, &exit) == EXIT_STOP)
+            vp->state = VP_STATE_STOPPED;
+
+        uint64_t flags = spin_lock_irqsave(&q->lock);
+        vp->running = false;
+        spin_unlock_irqrestore(&q->lock, flags);
+    }
+}
