@@ -400,6 +400,43 @@ bool paging_map_mmio(uint64_t pa, uint64_t size)
     return ok;
 }
 
+bool paging_map_firmware(uint64_t pa, uint64_t size)
+{
+    /* Page 0 stays unmapped so null pointers fault; its alias serves readers of it. */
+    if (!kernel_pml4 || !range_ok(pa, size) || pa + size > FOUR_GIB || pa < PAGE_SIZE) {
+        log_error("paging: cannot map firmware range %lx+%lx (%s)", pa, size,
+                  !kernel_pml4 ? "before paging_init"
+                  : pa < PAGE_SIZE ? "it touches page 0"
+                                   : "empty, wrapping or not below 4 GiB");
+        return false;
+    }
+    uint64_t start = pa, end = pa + size;
+    page_round(&start, &end);
+    uint64_t mapped_bytes = 0;
+    uint64_t flags = spin_lock_irqsave(&paging_lock);
+    /* Only holes are filled: a mapped page keeps its rights (RAM stays writable, MMIO
+     * uncached, the image its W^X layout). translate() reports the size of the entry that
+     * ended the walk, and all of an absent entry is absent, so holes go in one step each. */
+    for (uint64_t va = start; va < end;) {
+        struct translation t = translate(kernel_pml4, va);
+        uint64_t next = (va & ~(t.page_size - 1)) + t.page_size;
+        if (next > end)
+            next = end;
+        if (!t.present) {
+            set_range(kernel_pml4, 4, va, next, MAP_FIRMWARE);
+            mapped_bytes += next - va;
+        }
+        va = next;
+    }
+    if (mapped_bytes)
+        flush_this_cpu(); /* not needed for absent -> present, but cheap and certain */
+    spin_unlock_irqrestore(&paging_lock, flags);
+    if (mapped_bytes)
+        log_debug("paging: %lx-%lx: %lu KiB of firmware mapped read-only, no-execute", start,
+                  end - 1, mapped_bytes >> 10);
+    return true;
+}
+
 bool paging_set_executable(uint64_t pa, uint64_t size, bool executable)
 {
     uint64_t start = pa, end = pa + size;

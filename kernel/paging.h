@@ -4,7 +4,8 @@
  *   - RAM (usable, ACPI reclaimable, ACPI NVS): read/write, no-execute, in 1 GiB or 2 MiB
  *     pages where aligned;
  *   - reserved regions below 4 GiB (firmware: QEMU's ACPI tables live there): read-only,
- *     no-execute;
+ *     no-execute; so are firmware ranges the memory map leaves out (iPXE lists RAM only),
+ *     mapped on demand by paging_map_firmware;
  *   - the low 1 MiB read/write, no-execute, except page 0, which stays unmapped so null
  *     pointers fault (its BIOS data area is readable through paging_physical_pointer);
  *   - the image: .text read+execute, .rodata read-only, .data/.bss read/write, no-execute;
@@ -32,6 +33,12 @@ uint64_t paging_kernel_cr3(void);
  * PAT: UC). Before paging_init the range is remembered and mapped by it. False (logged) for
  * an empty, wrapping or beyond-physical-address range, or too many early requests. */
 bool paging_map_mmio(uint64_t pa, uint64_t size);
+
+/* Maps the unmapped pages of [pa, pa+size) identity, read-only, no-execute, write-back:
+ * firmware tables (ACPI) that the memory map does not list. Pages already mapped keep their
+ * rights. False (logged) before paging_init, or for an empty or wrapping range, one that
+ * touches page 0 (which stays unmapped) or one that does not lie below 4 GiB. */
+bool paging_map_firmware(uint64_t pa, uint64_t size);
 
 /* Makes the mapped pages of [pa, pa+size) executable and read-only (W^X), or back to
  * read/write no-execute. Refused (logged, false) for the image and for unmapped pages. */

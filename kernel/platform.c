@@ -13,13 +13,24 @@
 #include "kernel/smp.h"
 #include "kernel/tsc.h"
 
-/* ACPI tables, the BIOS area and the EBDA stay mapped (kernel/paging.h); page 0, where the
- * EBDA's segment is, is read through paging's alias of it. */
+/* ACPI tables the memory map omits are mapped on demand only below this (see acpi_phys). */
+#define FIRMWARE_ON_DEMAND_LIMIT (1ull << 32)
+
+/* The BIOS area and the EBDA lie in the low 1 MiB, which paging always maps; page 0, where
+ * the EBDA's segment is, is read through paging's alias of it. ACPI tables are mapped when
+ * the memory map lists their range as reserved or ACPI; a loader that lists RAM only (iPXE's
+ * multiboot map) leaves them out, so a range below 4 GiB that is not mapped is mapped here,
+ * read-only and no-execute, once the tables point to it. BIOS-era firmware keeps its tables
+ * below 4 GiB; above it an unlisted address is more likely a device window than a table, so
+ * it stays unread. */
 static const void *acpi_phys(uint64_t pa, size_t len, void *ctx)
 {
     (void)ctx;
     if (len == 0 || pa + len < pa)
         return NULL;
+    const void *p = paging_physical_pointer(pa, len);
+    if (p || pa + len > FIRMWARE_ON_DEMAND_LIMIT || !paging_map_firmware(pa, len))
+        return p;
     return paging_physical_pointer(pa, len);
 }
 
