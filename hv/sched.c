@@ -27,6 +27,8 @@ struct run_queue {
 };
 
 static struct run_queue queues[MAX_CPUS];
+/* Whose x87/SSE state each CPU's registers hold. */
+static struct vp *fpu_owner[MAX_CPUS];
 static bool handlers_installed;
 
 static void timer_handler(struct trap_frame *frame)
@@ -54,6 +56,36 @@ static bool runnable(const struct vp *vp)
 {
     return vp->suspend == 0 && !vp->halted && vp->state != VP_STATE_STOPPED &&
            vp->partition->state != PARTITION_STOPPED;
+}
+
+/* Gives `vp` the CPU's x87/SSE registers, saving the previous owner's. A VP that never ran
+ * starts from the reset state (FCW 0x37F, MXCSR 0x1F80; Intel SDM vol. 1, 8.1.5, 10.2.3). */
+static void fpu_switch_to(struct vp *vp)
+{
+    struct vp **owner = &fpu_owner[this_cpu_index()];
+    if (*owner == vp)
+        return;
+    if (*owner)
+        __asm__ volatile("fxsave64 %0" : "=m"((*owner)->fpu_state));
+    if (!vp->fpu_initialized) {
+        __asm__ volatile("fninit");
+        uint32_t mxcsr = 0x1F80;
+        __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+        __asm__ volatile("fxsave64 %0" : "=m"(vp->fpu_state));
+        vp->fpu_initialized = true;
+    }
+    __asm__ volatile("fxrstor64 %0" : : "m"(vp->fpu_state));
+    *owner = vp;
+}
+
+/* A VP leaving for good must not stay the owner of any CPU's registers. */
+static void fpu_forget(struct vp *vp)
+{
+    for (uint32_t i = 0; i < MAX_CPUS; i++) {
+        struct vp *expected = vp;
+        __atomic_compare_exchange_n(&fpu_owner[i], &expected, NULL, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED);
+    }
 }
 
 void sched_add_vp(struct vp *vp, uint32_t cpu)
@@ -89,6 +121,7 @@ void sched_remove_vp(struct vp *vp)
                 q->last_run = NULL;
             vp->queued = false;
             spin_unlock_irqrestore(&q->lock, flags);
+            fpu_forget(vp);
             return;
         }
         vp->state = VP_STATE_STOPPED; /* its CPU drops it after this exit */
@@ -194,6 +227,7 @@ void sched_run_this_cpu(void)
             lapic_timer_oneshot(TIME_SLICE_NS, LAPIC_VECTOR_TIMER);
         interrupts_enable();
 
+        fpu_switch_to(vp);
         struct hv_exit exit;
         hv_vendor->vp_run(vp, &exit);
         if (others)

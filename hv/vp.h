@@ -48,6 +48,11 @@ struct vp {
     bool running;          /* on its CPU right now */
     bool queued;
     struct vp *next_in_queue;
+
+    /* x87/SSE state while another VP uses this CPU's registers (FXSAVE format, Intel SDM
+     * vol. 1, 10.5.1). The hypervisor itself never touches them (-mgeneral-regs-only). */
+    uint8_t fpu_state[512] __attribute__((aligned(16)));
+    bool fpu_initialized;
 };
 
 #endif
