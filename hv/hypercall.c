@@ -5,6 +5,7 @@
 #include "hv/guest_memory.h"
 #include "hv/partition.h"
 #include "hv/root_abi.h"
+#include "hv/root_calls.h"
 #include "hv/root_partition.h"
 #include "hv/vendor.h"
 #include "kernel/log.h"
@@ -68,6 +69,18 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_HVFW_ROOT_READY, hvfw_root_ready},
     {HVCALL_HVFW_ROOT_STOP, hvfw_root_stop},
     {HVCALL_HVFW_SHUTDOWN, hvfw_shutdown},
+    /* The root's partition and VP management (hv/root_calls.h). */
+    {HVCALL_CREATE_PARTITION, root_call_create_partition},
+    {HVCALL_INITIALIZE_PARTITION, root_call_initialize_partition},
+    {HVCALL_FINALIZE_PARTITION, root_call_finalize_partition},
+    {HVCALL_DELETE_PARTITION, root_call_delete_partition},
+    {HVCALL_GET_PARTITION_ID, root_call_get_partition_id},
+    {HVCALL_MAP_GPA_PAGES, root_call_map_gpa_pages},
+    {HVCALL_UNMAP_GPA_PAGES, root_call_unmap_gpa_pages},
+    {HVCALL_INSTALL_INTERCEPT, root_call_install_intercept},
+    {HVCALL_CREATE_VP, root_call_create_vp},
+    {HVCALL_GET_VP_REGISTERS, root_call_get_vp_registers},
+    {HVCALL_SET_VP_REGISTERS, root_call_set_vp_registers},
 };
 
 static hypercall_handler_fn find_handler(uint16_t code)

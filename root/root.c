@@ -11,6 +11,7 @@
 
 #include "libc-glue/heap.h"
 #include "libc-glue/random.h"
+#include "root/hypercall_selftest.h"
 #include "root/isolation_selftest.h"
 #include "root/libc_selftest.h"
 #include "root/net_selftest.h"
@@ -27,6 +28,7 @@ int root_main(void)
     lwip_init(); /* once: lwIP keeps its state (loopback interface, timers) for good */
     ok &= net_selftest_run();
     ok &= isolation_selftest_run();
+    ok &= hypercall_selftest_run();
 
     struct heap_stats heap;
     heap_get_stats(&heap);
