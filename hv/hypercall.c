@@ -149,7 +149,9 @@ static enum hv_status run_call(struct vp *vp, const struct hypercall_registers *
 
     struct hypercall_context call = {vp, &control, &layout, input, output, 0};
     status = handler(&call);
-    *reps_done = call.reps_done;
+    /* The result's "reps completed" counts from element 0 (TLFS 3.7): the caller continues
+     * a partly done rep call with rep start = reps completed. */
+    *reps_done = d->kind == HYPERCALL_REP ? layout.rep_start + call.reps_done : 0;
     uint32_t out_bytes = layout.output_size;
     if (d->kind == HYPERCALL_REP)
         out_bytes = (layout.rep_start + call.reps_done) * d->output_element_size;

@@ -7,6 +7,7 @@
 #include "hv/hypercall.h"
 #include "hv/intercept_abi.h"
 #include "hv/partition.h"
+#include "hv/root_call_checks.h"
 #include "hv/root_partition.h"
 #include "hv/sched.h"
 #include "hv/synic.h"
@@ -19,11 +20,13 @@
 #define EFER_LMA (1ull << 10)
 #define PAGE_BYTES 4096u
 
+/* In the TLFS layout (HV_X64_SEGMENT_REGISTER: AVL/L/D/G in bits 15:12). */
 static struct hv_x64_segment_register segment(struct vp *vp, enum vp_segment which)
 {
     struct vp_segment_value v;
     hv_vendor->vp_get_segment(vp, which, &v);
-    return (struct hv_x64_segment_register){v.base, v.limit, v.selector, v.attributes};
+    return (struct hv_x64_segment_register){
+        v.base, v.limit, v.selector, root_call_segment_attributes_from_vendor(v.attributes)};
 }
 
 static void fill_header(struct vp *vp, const struct hv_exit *exit, uint8_t access,
@@ -34,7 +37,7 @@ static void fill_header(struct vp *vp, const struct hv_exit *exit, uint8_t acces
     h->vp_index = vp->index;
     h->instruction_length = exit->instruction_length & 0xF;
     h->intercept_access_type = access;
-    h->execution_state = (uint16_t)((ss.attributes >> 5) & 3);
+    h->execution_state = (uint16_t)((ss.attributes >> 5) & 3); /* CPL = SS.DPL */
     if (cr0 & CR0_PE)
         h->execution_state |= HV_EXECUTION_STATE_CR0_PE;
     if (cr0 & CR0_AM)
@@ -157,6 +160,46 @@ static enum exit_action forward_cpuid(struct vp *vp, const struct hv_exit *exit)
     return forward(vp, HV_MESSAGE_TYPE_X64_CPUID_INTERCEPT, &m, sizeof(m));
 }
 
+#define MSR_EFER 0xC0000080u
+#define MSR_VM_CR 0xC0010114u
+#define MSR_VM_HSAVE_PA 0xC0010117u
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_NXE (1ull << 11)
+#define VECTOR_GP 13
+
+/* MSRs the hypervisor answers itself, so no child ever sees a trace of SVM: EFER without
+ * SVME (which it may not set: on a CPU without SVM the bit is reserved, #GP), and the SVM
+ * MSRs, which do not exist for it (#GP). True if handled. */
+static bool child_msr(struct vp *vp, const struct hv_exit *exit)
+{
+    bool write = exit->reason == HV_EXIT_MSR_WRITE;
+    switch (exit->msr.index) {
+    case MSR_EFER:
+        if (!write) {
+            uint64_t efer = hv_vendor->vp_get(vp, VP_REGISTER_EFER);
+            vp->registers.rax = efer & 0xFFFFFFFFu;
+            vp->registers.rdx = efer >> 32;
+        } else if (exit->msr.value & ~(EFER_SCE | EFER_LME | EFER_NXE | EFER_LMA)) {
+            hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+            return true;
+        } else {
+            /* LMA is the CPU's to set; keep the current value of it. */
+            uint64_t lma = hv_vendor->vp_get(vp, VP_REGISTER_EFER) & EFER_LMA;
+            hv_vendor->vp_set(vp, VP_REGISTER_EFER, (exit->msr.value & ~EFER_LMA) | lma);
+        }
+        break;
+    case MSR_VM_CR:
+    case MSR_VM_HSAVE_PA:
+        hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+        return true;
+    default:
+        return false;
+    }
+    hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
+    return true;
+}
+
 enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
 {
     switch (exit->reason) {
@@ -172,6 +215,8 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
         return forward_memory(vp, exit);
     case HV_EXIT_MSR_READ:
     case HV_EXIT_MSR_WRITE:
+        if (child_msr(vp, exit))
+            return EXIT_RESUME;
         return forward_msr(vp, exit);
     case HV_EXIT_CPUID:
         return forward_cpuid(vp, exit);

@@ -7,6 +7,7 @@
 #include "hv/hv.h"
 #include "hv/hypercall.h"
 #include "hv/partition.h"
+#include "hv/partition_table.h"
 #include "hv/root_abi.h"
 #include "hv/sched.h"
 #include "hv/synic.h"
@@ -314,6 +315,8 @@ static bool build_root(uint32_t vp_count)
         return false;
     root->is_root = true;
     root->on_stop = root_stopped;
+    if (!partition_table_add(root))
+        return false;
     take_root_memory(&memory_plan);
     if (memory_plan.memory_range_count == 0)
         return false;

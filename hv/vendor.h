@@ -64,8 +64,9 @@ enum vp_segment {
     VP_SEGMENT_COUNT,
 };
 
-/* A segment or descriptor-table register; attributes in the VMCB/TLFS 12-bit packing:
- * type[3:0] S DPL[1:0] P in bits 7:0, AVL L D/B G in bits 11:8. */
+/* A segment or descriptor-table register; attributes in the vendor's 12-bit packing (the
+ * VMCB's: type[3:0] S DPL[1:0] P in bits 7:0, AVL L D/B G in bits 11:8). The TLFS layout
+ * puts AVL L D/B G in bits 15:12: hv/root_call_checks.h converts. */
 struct vp_segment_value {
     uint64_t base;
     uint32_t limit;

@@ -61,7 +61,6 @@ static void wake_vector_handler(struct trap_frame *frame)
 
 void smp_run_on_aps(void (*work)(void))
 {
-    trap_set_handler(SMP_VECTOR_WAKE, wake_vector_handler);
     __atomic_store_n(&ap_work, work, __ATOMIC_RELEASE);
     for (uint32_t i = 1; i < MAX_CPUS; i++) {
         struct percpu *cpu = &percpu_area[i];
@@ -117,6 +116,9 @@ static bool wanted(const struct acpi_cpu *cpu, uint32_t bsp_id)
 
 void smp_start(const struct acpi_madt *madt)
 {
+    /* Before any CPU can be sent one: the wake-up IPI (smp_run_on_aps, the scheduler's
+     * kicks) only makes a CPU look at its work again. */
+    trap_set_handler(SMP_VECTOR_WAKE, wake_vector_handler);
     uint32_t bsp_id = lapic_id();
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     copy_trampoline();
