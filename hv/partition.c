@@ -6,6 +6,7 @@
 #include "kernel/page_alloc.h"
 #include "kernel/page_pool.h"
 #include "kernel/spinlock.h"
+#include "kernel/tsc.h"
 
 static struct spinlock id_lock = SPINLOCK_INIT;
 static uint64_t next_partition_id = 1;
@@ -26,6 +27,7 @@ struct partition *partition_create(const char *name, partition_intercept_fn inte
     spin_unlock_irqrestore(&id_lock, flags);
     strncpy(p->name, name, sizeof(p->name) - 1);
     p->state = PARTITION_CREATED;
+    p->reference_time_base_ns = time_now_ns();
     p->intercept = intercept;
     p->owner = owner;
     return p;

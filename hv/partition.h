@@ -36,6 +36,7 @@ struct partition {
     uint64_t id;
     char name[PARTITION_NAME_MAX];
     enum partition_state state;
+    uint64_t reference_time_base_ns; /* time_now_ns() at creation: reference time 0 */
     bool is_root;         /* the root partition: may make root-only hypercalls */
     const char *stop_reason;
     struct slat slat;

@@ -10,6 +10,7 @@
 #include "hv/partition_table.h"
 #include "hv/root_abi.h"
 #include "hv/sched.h"
+#include "hv/stimer.h"
 #include "hv/synic.h"
 #include "hv/slat.h"
 #include "hv/vendor.h"
@@ -167,19 +168,21 @@ static void root_cpuid(struct vp *vp)
     vp->registers.rdx = r.edx;
 }
 
-/* The root's MSR accesses: its SynIC (synthetic MSRs); anything else is refused. */
+/* The root's MSR accesses: its SynIC and synthetic timers; anything else is refused. */
 static enum exit_action root_msr(struct vp *vp, struct hv_exit *exit)
 {
     bool ok;
     if (exit->reason == HV_EXIT_MSR_READ) {
         uint64_t value = 0;
-        ok = synic_msr_read(vp, exit->msr.index, &value);
+        ok = synic_msr_read(vp, exit->msr.index, &value) ||
+             stimer_msr_read(vp, exit->msr.index, &value);
         if (ok) {
             vp->registers.rax = value & 0xFFFFFFFFu;
             vp->registers.rdx = value >> 32;
         }
     } else {
-        ok = synic_msr_write(vp, exit->msr.index, exit->msr.value);
+        ok = synic_msr_write(vp, exit->msr.index, exit->msr.value) ||
+             stimer_msr_write(vp, exit->msr.index, exit->msr.value);
     }
     if (!ok) {
         log_debug("hv: root VP %u %s of MSR %x at rip %lx: #GP", vp->index,

@@ -8,6 +8,7 @@
 #include "hv/sched.h"
 
 #include "hv/partition.h"
+#include "hv/stimer.h"
 #include "hv/vendor.h"
 #include "kernel/lapic.h"
 #include "kernel/log.h"
@@ -15,12 +16,14 @@
 #include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "kernel/trap.h"
+#include "kernel/tsc.h"
 #include "kernel/x86.h"
 
 #define TIME_SLICE_NS (10u * 1000 * 1000)
 
 struct run_queue {
     struct spinlock lock;
+    bool servicing_timers; /* its CPU is servicing timers of the queued VPs unlocked */
     struct vp *head;      /* singly linked ring order: head, head->next_in_queue, ... */
     struct vp *last_run;  /* round robin resumes after this one */
     uint32_t count;
@@ -109,7 +112,7 @@ void sched_remove_vp(struct vp *vp)
     struct run_queue *q = &queues[vp->cpu];
     for (;;) {
         uint64_t flags = spin_lock_irqsave(&q->lock);
-        if (!vp->running) {
+        if (!vp->running && !q->servicing_timers) {
             for (struct vp **link = &q->head; *link; link = &(*link)->next_in_queue) {
                 if (*link == vp) {
                     *link = vp->next_in_queue;
@@ -165,6 +168,11 @@ void sched_wake(struct vp *vp)
     kick(vp->cpu);
 }
 
+void sched_wake_timer(struct vp *vp)
+{
+    kick(vp->cpu);
+}
+
 bool sched_is_suspended(const struct vp *vp, enum vp_suspend reason)
 {
     return __atomic_load_n(&vp->suspend, __ATOMIC_ACQUIRE) & reason;
@@ -207,30 +215,73 @@ static struct vp *pick(struct run_queue *q, bool *others_runnable)
     return chosen;
 }
 
+/* Delivers the expired synthetic timers of this CPU's VPs (hv/stimer.c); returns the
+ * earliest deadline still armed, 0 if none. Posting a timer message takes queue locks,
+ * so this runs unlocked over a snapshot; sched_remove_vp waits while it does. */
+static uint64_t service_timers(struct run_queue *q)
+{
+    struct vp *snapshot[64];
+    uint32_t count = 0;
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    for (struct vp *vp = q->head; vp && count < 64; vp = vp->next_in_queue)
+        snapshot[count++] = vp;
+    q->servicing_timers = true;
+    spin_unlock_irqrestore(&q->lock, flags);
+
+    uint64_t now = time_now_ns(), next = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t deadline = stimer_service(snapshot[i], now);
+        if (deadline && (!next || deadline < next))
+            next = deadline;
+    }
+    __atomic_store_n(&q->servicing_timers, false, __ATOMIC_RELEASE);
+    return next;
+}
+
+/* Arms this CPU's LAPIC timer for the earlier of the time slice (when another VP waits)
+ * and the next synthetic-timer deadline. False if neither applies. */
+static bool arm_timer(bool slice, uint64_t deadline)
+{
+    uint64_t now = time_now_ns(), wait = 0;
+    if (slice)
+        wait = TIME_SLICE_NS;
+    if (deadline) {
+        uint64_t until = deadline > now ? deadline - now : 1000;
+        if (!wait || until < wait)
+            wait = until;
+    }
+    if (!wait)
+        return false;
+    lapic_timer_oneshot(wait, LAPIC_VECTOR_TIMER);
+    return true;
+}
+
 void sched_run_this_cpu(void)
 {
     struct run_queue *q = &queues[this_cpu_index()];
     install_handlers();
     for (;;) {
+        uint64_t deadline = service_timers(q);
         interrupts_disable();
         spin_lock(&q->lock);
         bool others;
         struct vp *vp = pick(q, &others);
         spin_unlock(&q->lock);
         if (!vp) {
+            arm_timer(false, deadline);
             /* STI's one-instruction shadow: no wake-up IPI is lost between the check
              * above and the halt. */
             __asm__ volatile("sti; hlt" ::: "memory");
+            lapic_timer_stop();
             continue;
         }
-        if (others)
-            lapic_timer_oneshot(TIME_SLICE_NS, LAPIC_VECTOR_TIMER);
+        bool timer = arm_timer(others, deadline);
         interrupts_enable();
 
         fpu_switch_to(vp);
         struct hv_exit exit;
         hv_vendor->vp_run(vp, &exit);
-        if (others)
+        if (timer)
             lapic_timer_stop();
         vp->statistics.runs++;
         vp->statistics.exits[exit.reason]++;

@@ -31,6 +31,8 @@ void sched_wake(struct vp *vp);
 /* A VP executed HLT: true if it now waits for sched_wake, false if work had already
  * arrived (then it continues at once). */
 bool sched_halt(struct vp *vp);
+/* A VP's timers changed: its CPU recomputes how long it may sleep. */
+void sched_wake_timer(struct vp *vp);
 /* Whether the VP is currently held by `reason`. */
 bool sched_is_suspended(const struct vp *vp, enum vp_suspend reason);
 /* The calling CPU's scheduling loop; never returns. */

@@ -17,6 +17,9 @@
 struct synic {
     struct spinlock lock;
     uint64_t scontrol, siefp, simp, sint[SINT_COUNT];
+    /* Other SINTs (timers) keep one message behind a busy slot; a newer one replaces it. */
+    bool has_waiting[SINT_COUNT];
+    struct hv_message waiting[SINT_COUNT];
     uint32_t head, count; /* the queue for SINT0, the intercept SINT */
     struct hv_message queue[];
 };
@@ -76,11 +79,17 @@ static void set_pending_flag(struct vp *vp, struct synic *s, unsigned sint)
 bool synic_post(struct vp *vp, unsigned sint, const struct hv_message *message)
 {
     struct synic *s = vp->synic;
-    if (!s || sint != HV_SINT_INTERCEPTS)
+    if (!s || sint >= SINT_COUNT)
         return false;
     uint64_t flags = spin_lock_irqsave(&s->lock);
     bool ok = true;
-    if (s->count == 0 && try_deliver(vp, s, sint, message)) {
+    if (sint != HV_SINT_INTERCEPTS) {
+        if (!try_deliver(vp, s, sint, message)) {
+            s->waiting[sint] = *message;
+            s->has_waiting[sint] = true;
+            set_pending_flag(vp, s, sint);
+        }
+    } else if (s->count == 0 && try_deliver(vp, s, sint, message)) {
         /* delivered */
     } else if (s->count < QUEUE_CAPACITY) {
         s->queue[(s->head + s->count) % QUEUE_CAPACITY] = *message;
@@ -107,6 +116,12 @@ static void end_of_message(struct vp *vp, struct synic *s)
     }
     if (s->count)
         set_pending_flag(vp, s, HV_SINT_INTERCEPTS);
+    for (unsigned sint = 1; sint < SINT_COUNT; sint++) {
+        if (s->has_waiting[sint] && try_deliver(vp, s, sint, &s->waiting[sint])) {
+            s->has_waiting[sint] = false;
+            delivered = true;
+        }
+    }
     spin_unlock_irqrestore(&s->lock, flags);
     if (delivered)
         sched_wake(vp);

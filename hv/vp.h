@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hv/exit.h"
+#include "kernel/spinlock.h"
 
 struct partition;
 
@@ -18,6 +19,11 @@ struct partition;
 struct vp_registers {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+struct vp_stimer {
+    uint64_t config, count; /* the MSR values */
+    uint64_t deadline_ns;   /* time_now_ns() when it fires; 0 = not armed */
 };
 
 enum vp_state {
@@ -53,6 +59,10 @@ struct vp {
      * vol. 1, 10.5.1). The hypervisor itself never touches them (-mgeneral-regs-only). */
     uint8_t fpu_state[512] __attribute__((aligned(16)));
     bool fpu_initialized;
+
+    /* Synthetic timers (hv/stimer.c). */
+    struct spinlock timer_lock;
+    struct vp_stimer stimers[4];
 };
 
 #endif

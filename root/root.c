@@ -15,6 +15,7 @@
 #include "root/isolation_selftest.h"
 #include "root/libc_selftest.h"
 #include "root/net_selftest.h"
+#include "root/timer_selftest.h"
 
 int root_main(void)
 {
@@ -29,6 +30,7 @@ int root_main(void)
     ok &= net_selftest_run();
     ok &= isolation_selftest_run();
     ok &= hypercall_selftest_run();
+    ok &= timer_selftest_run();
 
     struct heap_stats heap;
     heap_get_stats(&heap);

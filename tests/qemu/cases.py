@@ -129,6 +129,14 @@ CASES += [
             r"selftest: lwip-tcp-loopback: ok\b",
             r"selftest: lwip-tcp6-loopback: ok\b",
             r"selftest: hv-guest: ok\b",
+            r"selftest: root-isolation: ok\b",
+            r"selftest: hypercalls: ok\b",
+            r"selftest: synthetic-timer: ok\b",
+            # the root partition runs in guest mode and says so on the ready line
+            r"^hvfw: ready cpus=\d+ memory_mib=\d+ root=guest-mode root_memory_mib=\d+",
+            # each refused access of the root is reported by the hypervisor
+            r"^\[cpu0\] warn: hv: root VP 0 write to hypervisor memory at GPA [0-9a-f]+ "
+            r"\(rip [0-9a-f]+\): refused, #GP injected",
         ],
         "ready": ready_line(),
     },
