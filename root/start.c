@@ -16,6 +16,7 @@
 #include "root/memory.h"
 #include "root/platform.h"
 #include "root/root.h"
+#include "root/vmms.h"
 
 const struct root_boot_info *root_boot_info;
 static uint64_t start_tsc;
@@ -80,5 +81,5 @@ void root_start(const struct root_boot_info *info, uint64_t vp_index)
     if (root_main() != 0)
         root_error("a self-test failed (see the selftest lines above)");
     hvcall_root_ready();
-    root_idle();
+    root_vmms_run(); /* VP 0 becomes the children's worker (root/vmms.h) */
 }
