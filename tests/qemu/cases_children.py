@@ -12,6 +12,7 @@ The burner guest runs forever (burner_lines defaults to 0 and a child has no com
 so it has no case here: an exit_when_idle run with it would never end.
 """
 import os
+import struct
 
 from cases import CLEAN_REJECT, ready_line
 
@@ -33,21 +34,80 @@ def need(path):
     return path
 
 
-def garbage_module(out):
-    """A boot module that is no ELF file, written next to the runner's other modules."""
+def le32(value):
+    return struct.pack("<I", value)
+
+
+def outsb_guest():
+    """A hand-assembled 32-bit ELF child that prints through string I/O, which none of the
+    images/guests uses: a REP OUTSB of 4500 bytes (45 lines of 99 'x', more than the worker's
+    4096 bytes per intercept, so the rest is re-executed), 12 single OUTSB, a REP OUTSB with
+    EFLAGS.DF set (the bytes are stored reversed), then an IN from COM2 (no device: must read
+    0xFF) whose value XOR 0xFF is its exit code, and power off."""
+    base, code_at, data_at = 0x100000, 0x80, 0x200
+    lines = b"".join(b"x" * 99 + b"\n" for _ in range(45))
+    forward = b"outsb: PASS\n"
+    backward = b"outsb backward: PASS\n"[::-1]
+    forward_at = data_at + len(lines)
+    backward_at = forward_at + len(forward)
+    code = b"".join([
+        b"\xfc",                                         # cld
+        b"\xbe" + le32(base + data_at),                  # mov esi, lines
+        b"\xb9" + le32(len(lines)),                      # mov ecx, 4500
+        b"\x66\xba\xf8\x03",                             # mov dx, 0x3f8
+        b"\xf3\x6e",                                     # rep outsb
+        b"\xbe" + le32(base + forward_at),               # mov esi, forward
+        b"\x6e" * len(forward),                          # outsb, one byte each
+        b"\xfd",                                         # std
+        b"\xbe" + le32(base + backward_at + len(backward) - 1),
+        b"\xb9" + le32(len(backward)),
+        b"\xf3\x6e",                                     # rep outsb, downwards
+        b"\xfc",                                         # cld
+        b"\x66\xba\xf8\x02",                             # mov dx, 0x2f8
+        b"\x31\xc0",                                     # xor eax, eax
+        b"\xec",                                         # in al, dx
+        b"\x34\xff",                                     # xor al, 0xff
+        b"\xe7\xf4",                                     # out 0xf4, eax
+        b"\x66\xba\x04\x06",                             # mov dx, 0x604
+        b"\x66\xb8\x00\x20",                             # mov ax, 0x2000 (SLP_EN, S5)
+        b"\x66\xef",                                     # out dx, ax
+        b"\xfa\xf4",                                     # cli; hlt
+    ])
+    assert code_at + len(code) <= data_at
+    data = lines + forward + backward
+    size = data_at + len(data)
+    header = (b"\x7fELF\x01\x01\x01" + bytes(9) +
+              struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + code_at, 52, 0, 0, 52, 32, 1,
+                          0, 0, 0) +
+              struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 7, 0x1000))
+    image = bytearray(size)
+    image[:len(header)] = header
+    image[code_at:code_at + len(code)] = code
+    image[data_at:] = data
+    return bytes(image)
+
+
+# Modules made by the case itself rather than built by ninja.
+GENERATED = {
+    "garbage": lambda: b"MZ this is not an ELF file" + bytes(100),
+    "outsb": outsb_guest,
+}
+
+
+def generated_module(out, name):
     directory = os.path.join(out, "modules")
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "garbage.elf")
+    path = os.path.join(directory, name + ".elf")
     with open(path, "wb") as f:
-        f.write(b"MZ this is not an ELF file" + bytes(100))
+        f.write(GENERATED[name]())
     return path
 
 
 def boot_children(append, modules):
     """QEMU arguments: the runner's snapshot of the image, `append` as the whole command line,
-    and `modules` (guest names, or "garbage") as -initrd."""
+    and `modules` (guest names, built or GENERATED) as -initrd."""
     def boot(case, out):
-        paths = [garbage_module(out) if m == "garbage"
+        paths = [generated_module(out, m) if m in GENERATED
                  else need(os.path.join(GUESTS, m + ".elf")) for m in modules]
         return ["-kernel", os.path.join(out, "hvfw.elf"), "-append", append,
                 "-initrd", ",".join(paths)]
@@ -136,4 +196,9 @@ CASES = [
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
         exit_status=3,
         reject=CLEAN_REJECT + [r"reason=error", r"^\[root/vp\d+\] (error|FATAL): "]),
+
+    children_case(
+        "child-outsb", 2, "exit_when_idle child=s:outsb.elf:4:1", ["outsb"],
+        [r"(?:^\[s\] x{99}\n){45}\[s\] outsb: PASS\n\[s\] outsb backward: PASS$",
+         stopped("s")]),
 ]
