@@ -24,7 +24,7 @@ TIMEOUT = 120
 CHILD_REJECT = CLEAN_REJECT + [
     r"reason=error",
     r"^\[root/vp\d+\] (error|FATAL): ",
-    r"not started$",
+    r"^root: child .*; not started$",
 ]
 
 
@@ -182,7 +182,8 @@ CASES = [
         "child-bad-declarations", 2,
         'exit_when_idle child=x:missing.elf:16:1 child="bad name:hello.elf:16:1" '
         "child=b:hello.elf:0:1 child=v:hello.elf:4:99 child=ok:hello.elf:4:1 "
-        "child=ok:hello.elf:4:1 child=g:garbage.elf:4:1", ["hello", "garbage"],
+        "child=ok:hello.elf:4:1 child=g:garbage.elf:4:1 child=huge:hello.elf:3072:1",
+        ["hello", "garbage"],
         [r"^root: child=x:missing\.elf:16:1: no boot module is named missing\.elf; skipped$",
          r"^root: child=bad name:hello\.elf:16:1: the name may hold only a-z, 0-9, '_' and "
          r"'-'; skipped$",
@@ -192,6 +193,7 @@ CASES = [
          r"^root: child=ok:hello\.elf:4:1: a child named ok is already declared; skipped$",
          r"^root: child g: module garbage\.elf: not an ELF file \(no \\177ELF magic\); "
          r"not started$",
+         r"^root: child huge: no root memory for 3072 MiB \(\d+ MiB free\); not started$",
          r"^\[ok\] hello: PASS$", stopped("ok"),
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
         exit_status=3,
@@ -201,4 +203,11 @@ CASES = [
         "child-outsb", 2, "exit_when_idle child=s:outsb.elf:4:1", ["outsb"],
         [r"(?:^\[s\] x{99}\n){45}\[s\] outsb: PASS\n\[s\] outsb backward: PASS$",
          stopped("s")]),
+
+    # A recovery boot starts no child (docs/boot.md); with exit_when_idle it ends at once.
+    children_case(
+        "child-recovery", 2, "exit_when_idle recovery child=a:hello.elf:4:1", ["hello"],
+        [r"^root: recovery: 1 declared children not started$",
+         r"^root: every child has stopped; exit_when_idle: shutting down \(code 0\)$"],
+        reject=CHILD_REJECT + [r"^\[a\] ", r"^root: child a: partition"]),
 ]
