@@ -305,6 +305,8 @@ static const struct mmio_test_case native_cases[] = {
      0x2, {{0}}},
     {"sar_m32_by_1", INSN("\xd1\xbb\xb0\x00\x00\x00"), 0xb0, FLAGS_LOGIC, 0x2, {{0}}},
     {"rol_m16_by_cl", INSN("\x66\xd3\x83\xae\x00\x00\x00"), 0xae, CF | DF, 0x2, {{RCX, 5}}},
+    {"rol_m8_by_4", INSN("\xc0\x83\xb9\x00\x00\x00\x04"), 0xb9, CF | DF, 0x2, {{0}}},
+    {"ror_m32_by_cl", INSN("\xd3\x8b\xb4\x00\x00\x00"), 0xb4, CF | DF, 0x2, {{RCX, 9}}},
     {"ror_m8_by_1", INSN("\xd0\x8b\xaf\x00\x00\x00"), 0xaf, CF | OF | DF, 0x2, {{0}}},
 };
 
