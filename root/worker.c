@@ -543,7 +543,7 @@ static bool message_fits(const struct child *child, const struct hv_message *m, 
            h->vp_index < child->config.vp_count;
 }
 
-static void handle_message(struct child *children, size_t count, const struct hv_message *m)
+void worker_handle_message(struct child *children, size_t count, const struct hv_message *m)
 {
     struct child *child = find_child(children, count, m->header.sender);
     if (!child) {
@@ -667,7 +667,7 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
             *slot_flags(slot) = 0;
             wrmsr(HV_X64_MSR_EOM, 0);
         }
-        handle_message(children, count, &message);
+        worker_handle_message(children, count, &message);
         shutdown_if_idle(children, count, exit_when_idle);
     }
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hv/intercept_abi.h"
 #include "root/child_config.h"
 #include "root/test_device.h"
 #include "root/uart.h"
@@ -50,6 +51,12 @@ void worker_enable_messages(void);
 
 /* Sets up COM1 and the test device of a child about to start. */
 void worker_child_init(struct child *child);
+
+/* Handles one intercept message, copied out of the slot (worker_run's step; host-tested
+ * through it): emulates, then completes the intercept or stops the child. A message from a
+ * partition that is no running child is dropped. */
+void worker_handle_message(struct child *children, size_t count,
+                           const struct hv_message *message);
 
 /*
  * Runs the intercept loop on the calling VP (root VP 0) forever: enables its SynIC message
