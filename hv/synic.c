@@ -70,6 +70,8 @@ static bool try_deliver(struct vp *vp, struct synic *s, unsigned sint,
 /* Marks the occupied slot "message pending", so the VP writes EOM after emptying it. */
 static void set_pending_flag(struct vp *vp, struct synic *s, unsigned sint)
 {
+    if (!(s->simp & HV_SIMP_ENABLE))
+        return; /* no page yet: SIMP's write delivers what waits */
     uint8_t flags = HV_MESSAGE_FLAG_PENDING;
     guest_memory_write(vp->partition,
                        slot_gpa(s, sint) + offsetof(struct hv_message_header, message_flags),

@@ -38,6 +38,8 @@ static const struct setting_rule setting_rules[] = {
     { "acpi.dump", SETTING_FLAG },       /* kernel/platform.c */
     { "test.exit", SETTING_FLAG },       /* tests: end QEMU through isa-debug-exit */
     { "test.fault", SETTING_TEXT },      /* tests: checked by kernel/trap.c */
+    { "root.heartbeat_ms", SETTING_TEXT }, /* root/heartbeat.c checks it */
+    { "test.heartbeats", SETTING_TEXT },   /* tests: root/heartbeat.c ends the run */
 };
 
 #define NET_DEFAULT_PREFIX 24

@@ -7,6 +7,7 @@
 #include "hv/hypercall_abi.h"
 #include "hv/intercept_abi.h"
 #include "kernel/cmdline.h"
+#include "root/heartbeat.h"
 #include "root/child_config.h"
 #include "root/hvcall.h"
 #include "root/loader.h"
@@ -189,5 +190,8 @@ void root_vmms_run(void)
             children[i].failed = true;
         }
     }
+    /* Started once the children run: it measures the root's responsiveness under their
+     * load, not the time the root spends creating them. */
+    heartbeat_start(root_boot_info->cmdline);
     worker_run(children, count, cmdline_flag(root_boot_info->cmdline, "exit_when_idle"));
 }

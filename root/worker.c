@@ -8,6 +8,7 @@
 #include "hv/intercept_abi.h"
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
+#include "root/heartbeat.h"
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
@@ -641,6 +642,8 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
     uintptr_t slot = message_page + HV_SINT_INTERCEPTS * sizeof(struct hv_message);
     shutdown_if_idle(children, count, exit_when_idle);
     for (;;) {
+        if (heartbeat_poll())
+            continue;
         if (*slot_type(slot) == HV_MESSAGE_TYPE_NONE) {
             /* A message queued behind a slot we emptied before the flag was set. */
             if (*slot_flags(slot) & HV_MESSAGE_FLAG_PENDING) {

@@ -8,8 +8,8 @@ These runs must NOT carry `test.exit` (it ends QEMU at the ready line, before an
 runs), and the runner adds it to every -kernel case; so each case attaches the image itself
 through the `boot` key (tests/qemu/run), with its own command line and -initrd.
 
-The burner guest runs forever (burner_lines defaults to 0 and a child has no command line),
-so it has no case here: an exit_when_idle run with it would never end.
+The burner guest runs forever (burner_lines defaults to 0 and a child has no command line):
+its case ends through the root's heartbeat (`test.heartbeats`), not exit_when_idle.
 """
 import os
 import struct
@@ -175,6 +175,20 @@ CASES = [
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
         exit_status=3,
         reject=CLEAN_REJECT + [r"^\[h\] hostile: FAIL", r"reason=error"]),
+
+    # Four CPU burners on four CPUs (each also sharing a CPU with a root VP): the root's
+    # heartbeat (a 100 ms synthetic timer) must still be taken within its bound every time;
+    # after 20 beats the root ends the run (power off when all were on time).
+    children_case(
+        "child-burners-heartbeat", 4,
+        "root.heartbeat_ms=100 test.heartbeats=20 " +
+        " ".join("child=b%d:burner.elf:8:1" % i for i in range(4)), ["burner"],
+        [r"^\[b%d\] burner: burning on VP 0" % i for i in range(4)] +
+        [r"^root: heartbeat every 100 ms \(bound 20000 us\)$",
+         r"^root: heartbeat 20 late_us=\d+$",
+         r"^root: heartbeat: 20 beats, latest \d+ us after its time, 0 over the 20000 us "
+         r"bound: on time$",
+         r"^hvfw: shutdown requested by the root \(code 0\)$"]),
 
     # Bad declarations are reported and skipped; a module that is no ELF file does not
     # start (and makes the run's code 1); the good child runs.

@@ -1,4 +1,4 @@
-// sources: root/worker.c root/uart.c root/mmio.c root/test_device.c libc-glue/decoder.c
+// sources: root/worker.c root/heartbeat.c root/uart.c root/mmio.c root/test_device.c libc-glue/decoder.c
 // libs: build/host/zydis/libzydis-host.a
 /*
  * The root worker's message handling (root/worker.c, worker_handle_message) with the
