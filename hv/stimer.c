@@ -23,6 +23,21 @@ static uint64_t units_to_ns(uint64_t units)
     return units > UINT64_MAX / NS_PER_UNIT ? UINT64_MAX : units * NS_PER_UNIT;
 }
 
+static uint64_t saturating_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* A guest's periodic timer cannot make its CPU spin on expiries: periods below 50 us
+ * run at 50 us. */
+#define MIN_PERIOD_NS 50000u
+
+static uint64_t period_ns(const struct vp_stimer *t)
+{
+    uint64_t ns = units_to_ns(t->count);
+    return ns < MIN_PERIOD_NS ? MIN_PERIOD_NS : ns;
+}
+
 /* (Re)computes the deadline after a write. One-shot: `count` is an absolute reference time;
  * periodic: the period (TLFS 12.4.3). [the VP's timer lock] */
 static void arm(struct vp *vp, struct vp_stimer *t)
@@ -32,9 +47,9 @@ static void arm(struct vp *vp, struct vp_stimer *t)
         return;
     uint64_t base = vp->partition->reference_time_base_ns;
     if (t->config & HV_STIMER_PERIODIC)
-        t->deadline_ns = time_now_ns() + units_to_ns(t->count);
+        t->deadline_ns = saturating_add(time_now_ns(), period_ns(t));
     else
-        t->deadline_ns = base + units_to_ns(t->count);
+        t->deadline_ns = saturating_add(base, units_to_ns(t->count));
     if (t->deadline_ns == 0)
         t->deadline_ns = 1;
     sched_wake_timer(vp); /* its CPU recomputes how long it may sleep */
@@ -104,10 +119,10 @@ uint64_t stimer_service(struct vp *vp, uint64_t now_ns)
         if (t->deadline_ns <= now_ns) {
             post_expiry(vp, i, t, now_ns);
             if (t->config & HV_STIMER_PERIODIC) {
-                uint64_t period = units_to_ns(t->count);
-                t->deadline_ns += period;
+                uint64_t period = period_ns(t);
+                t->deadline_ns = saturating_add(t->deadline_ns, period);
                 if (t->deadline_ns <= now_ns) /* fell behind: skip, don't burst */
-                    t->deadline_ns = now_ns + period;
+                    t->deadline_ns = saturating_add(now_ns, period);
             } else {
                 t->deadline_ns = 0;
                 t->config &= ~HV_STIMER_ENABLE;
