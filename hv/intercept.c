@@ -5,6 +5,7 @@
 #include "hv/cpuid.h"
 #include "hv/guest_memory.h"
 #include "hv/hypercall.h"
+#include "hv/hyperv.h"
 #include "hv/intercept_abi.h"
 #include "hv/partition.h"
 #include "hv/root_call_checks.h"
@@ -200,6 +201,62 @@ static bool child_msr(struct vp *vp, const struct hv_exit *exit)
     return true;
 }
 
+/* ---- Hyper-V enlightenments answered by the hypervisor (hv/hyperv.h) ----------------- */
+
+#define VECTOR_UD 6
+#define CPUID_RDMSR_WRMSR_BYTES 2 /* 0F A2, 0F 32, 0F 30 */
+
+static void skip_instruction(struct vp *vp, const struct hv_exit *exit)
+{
+    uint8_t length = exit->instruction_length ? exit->instruction_length
+                                               : CPUID_RDMSR_WRMSR_BYTES;
+    hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + length);
+}
+
+/* The hypervisor leaves 0x40000000-0x4000FFFF; true if handled. */
+static bool child_hyperv_cpuid(struct vp *vp, const struct hv_exit *exit)
+{
+    uint32_t leaf = (uint32_t)vp->registers.rax;
+    if (!hyperv_cpuid_is_hypervisor_leaf(leaf))
+        return false;
+    struct cpuid_result r = hyperv_cpuid(vp, leaf);
+    vp->registers.rax = r.eax;
+    vp->registers.rbx = r.ebx;
+    vp->registers.rcx = r.ecx;
+    vp->registers.rdx = r.edx;
+    skip_instruction(vp, exit);
+    return true;
+}
+
+/* The synthetic MSRs 0x40000000-0x400000FF: those hv/hyperv.c implements are answered,
+ * the rest of the range is #GP here (none reaches the root); true if handled. */
+static bool child_hyperv_msr(struct vp *vp, const struct hv_exit *exit)
+{
+    uint32_t msr = exit->msr.index;
+    if (msr < HYPERV_MSR_RANGE_FIRST || msr > HYPERV_MSR_RANGE_LAST)
+        return false;
+    enum hyperv_msr_result result;
+    if (exit->reason == HV_EXIT_MSR_READ) {
+        uint64_t value = 0;
+        result = hyperv_msr_read(vp, msr, &value);
+        if (result == HYPERV_MSR_DONE) {
+            vp->registers.rax = value & 0xFFFFFFFFu;
+            vp->registers.rdx = value >> 32;
+        }
+    } else {
+        result = hyperv_msr_write(vp, msr, exit->msr.value);
+    }
+    if (result == HYPERV_MSR_DONE) {
+        skip_instruction(vp, exit);
+        return true;
+    }
+    log_debug("partition %lu (%s) VP %u: %s of synthetic MSR %x at rip %lx: #GP",
+              vp->partition->id, vp->partition->name, vp->index,
+              exit->reason == HV_EXIT_MSR_READ ? "read" : "write", msr, exit->rip);
+    hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+    return true;
+}
+
 enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
 {
     switch (exit->reason) {
@@ -208,6 +265,10 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
         sched_halt(vp);
         return EXIT_RESUME;
     case HV_EXIT_HYPERCALL:
+        if (!hyperv_hypercall_allowed(vp)) {
+            hv_vendor->vp_inject_exception(vp, VECTOR_UD, false, 0);
+            return EXIT_RESUME;
+        }
         return hypercall_handle(vp, exit);
     case HV_EXIT_IO:
         return forward_io(vp, exit);
@@ -215,10 +276,12 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
         return forward_memory(vp, exit);
     case HV_EXIT_MSR_READ:
     case HV_EXIT_MSR_WRITE:
-        if (child_msr(vp, exit))
+        if (child_msr(vp, exit) || child_hyperv_msr(vp, exit))
             return EXIT_RESUME;
         return forward_msr(vp, exit);
     case HV_EXIT_CPUID:
+        if (child_hyperv_cpuid(vp, exit))
+            return EXIT_RESUME;
         return forward_cpuid(vp, exit);
     default:
         log_warn("partition %lu (%s) VP %u: unexpected %s exit at rip %lx (code %lx)",

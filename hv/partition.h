@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hv/exit.h"
+#include "hv/hyperv.h"
 #include "hv/slat.h"
 #include "hv/vendor.h"
 #include "hv/vp.h"
@@ -47,6 +48,8 @@ struct partition {
     /* Called once when the partition stops (a child's tells the root). */
     void (*on_stop)(struct partition *p, const char *reason);
     struct partition_statistics statistics;
+    /* Hyper-V synthetic MSR state of a child (hv/hyperv.h); unused by the root. */
+    struct hyperv_partition hyperv;
 };
 
 struct partition *partition_create(const char *name, partition_intercept_fn intercept,

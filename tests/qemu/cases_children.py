@@ -168,10 +168,14 @@ CASES = [
         "exit_when_idle child=h:hostile.elf:16:1 child=a:hello.elf:4:1", ["hostile", "hello"],
         # every attempt before the triple fault, the keyboard controller reset [14] too
         [r"^\[h\] hostile: \[%d\] survived: " % n for n in range(1, 39)] +
+        # VMMCALL before the guest OS identity is reported: no hypercall, #UD (TLFS 3.13);
         # garbage control words: HV_STATUS_INVALID_HYPERCALL_INPUT; root-only calls from a
         # child: HV_STATUS_ACCESS_DENIED (before any of their arguments is looked at); a
         # misplaced input list: HV_STATUS_INVALID_ALIGNMENT
-        [r"^\[h\] hostile: \[%d\] survived: status=0x0003 " % n for n in (20, 23)] +
+        [r"^\[h\] hostile: \[20\] survived: caught #UD ",
+         r"^\[h\] hostile: \[21\] survived: write done$",
+         r"^\[h\] hostile: \[22\] survived: write done$",
+         r"^\[h\] hostile: \[23\] survived: status=0x0003 "] +
         [r"^\[h\] hostile: \[%d\] survived: status=0x0006 " % n for n in (24, 25, 26, 27)] +
         [r"^\[h\] hostile: \[28\] survived: status=0x0004 "] +
         [r"^\[h\] hostile: \[39\] triple-fault",
@@ -181,6 +185,24 @@ CASES = [
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
         exit_status=3,
         reject=CLEAN_REJECT + [r"^\[h\] hostile: FAIL", r"reason=error"]),
+
+    # The Hyper-V enlightenments the hypervisor gives a child (hv/hyperv.c): the CPUID
+    # leaves, GUEST_OS_ID and the hypercall page (a call through it), VP_INDEX on both VPs,
+    # TIME_REF_COUNT against RDTSC, the read-only MSRs and #UD for VMMCALL without a guest
+    # OS identity; the guest checks each and prints PASS.
+    children_case(
+        "child-hvcpuid", 2, "exit_when_idle child=v:hvcpuid.elf:16:2", ["hvcpuid"],
+        [r"^\[v\] hvcpuid: leaf 0x40000000: max 0x4000000a vendor \"Microsoft Hv\"$",
+         r"^\[v\] hvcpuid: leaf 0x40000003: features eax=0x00000862 ebx=0x00000000 "
+         r"edx=0x00000100$",
+         r"^\[v\] hvcpuid: vmmcall before GUEST_OS_ID: #UD$",
+         r"^\[v\] hvcpuid: HYPERCALL 0x[0-9a-f]+001: page 0f 01 d9 c3$",
+         r"^\[v\] hvcpuid: HvCallGetPartitionId through the page: status 0x0000, "
+         r"partition id \d+$",
+         r"^\[v\] hvcpuid: VP_INDEX: 0 on VP 0, 1 on VP 1$",
+         r"^\[v\] hvcpuid: TIME_REF_COUNT \d+ -> \d+: \d+ units over \d+ units of RDTSC$",
+         r"^\[v\] hvcpuid: PASS$", stopped("v")],
+        reject=CHILD_REJECT + [r"^\[v\] hvcpuid: FAIL"]),
 
     # Four CPU burners on four CPUs (each also sharing a CPU with a root VP): the root's
     # heartbeat (a 100 ms synthetic timer) must still be taken within its bound every time;

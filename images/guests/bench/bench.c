@@ -18,6 +18,8 @@ const char guest_name[] = "bench";
 
 #define HVCALL_GET_PARTITION_ID 0x0046u
 #define MSR_EFER 0xC0000080u
+#define HV_X64_MSR_GUEST_OS_ID 0x40000000u
+#define BENCH_GUEST_OS_ID 0x8100000000000001ull /* open-source vendor, "version 1" */
 
 static uint8_t output_page[4096] __attribute__((aligned(4096)));
 
@@ -75,6 +77,12 @@ int guest_main(const struct guest_boot *boot)
         {"hypercall", op_hypercall},
         {"intercept", op_intercept},
     };
+    /* A VMMCALL is a hypercall only once the guest reported its identity (TLFS 3.13). */
+    if (boot->loader == GUEST_LOADER_HVFW)
+        __asm__ volatile("wrmsr"
+                         :
+                         : "c"(HV_X64_MSR_GUEST_OS_ID), "a"((uint32_t)BENCH_GUEST_OS_ID),
+                           "d"((uint32_t)(BENCH_GUEST_OS_ID >> 32)));
     for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         /* Without hvfw nothing answers VMMCALL: it would raise #UD. */
         if (ops[i].op == op_hypercall && boot->loader != GUEST_LOADER_HVFW)
