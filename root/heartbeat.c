@@ -5,6 +5,7 @@
 
 #include "hv/intercept_abi.h"
 #include "hv/stimer.h"
+#include "kernel/x86.h"
 #include "kernel/cmdline.h"
 #include "root/hvcall.h"
 
@@ -14,18 +15,6 @@ static struct {
     uint64_t beats, limit;
     uint64_t max_late_us, late_beats;
 } heartbeat;
-
-static uint64_t read_msr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static void write_msr(uint32_t msr, uint64_t value)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
-}
 
 static uint64_t number(const char *cmdline, const char *key, uint64_t max)
 {
@@ -47,7 +36,7 @@ void heartbeat_start(const char *cmdline)
     uint64_t ms = number(cmdline, "root.heartbeat_ms", 60000);
     if (!ms)
         return;
-    uint64_t simp = read_msr(HV_X64_MSR_SIMP);
+    uint64_t simp = rdmsr(HV_X64_MSR_SIMP);
     if (!(simp & HV_SIMP_ENABLE)) {
         printf("root: no message page: no heartbeat\n");
         return;
@@ -56,9 +45,9 @@ void heartbeat_start(const char *cmdline)
     heartbeat.slot = (volatile struct hv_message *)message_page + HEARTBEAT_SINT;
     heartbeat.period_units = ms * 10000;
     heartbeat.limit = number(cmdline, "test.heartbeats", 1000000);
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, 0);
-    write_msr(HV_X64_MSR_STIMER0_COUNT, heartbeat.period_units);
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, ((uint64_t)HEARTBEAT_SINT << HV_STIMER_SINT_SHIFT) |
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, 0);
+    wrmsr(HV_X64_MSR_STIMER0_COUNT, heartbeat.period_units);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, ((uint64_t)HEARTBEAT_SINT << HV_STIMER_SINT_SHIFT) |
                                              HV_STIMER_PERIODIC | HV_STIMER_ENABLE);
     printf("root: heartbeat every %llu ms (bound %u us)\n", (unsigned long long)ms,
            HEARTBEAT_BOUND_US);
@@ -66,7 +55,7 @@ void heartbeat_start(const char *cmdline)
 
 static void finish(void)
 {
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, 0);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, 0);
     bool ok = heartbeat.late_beats == 0;
     printf("root: heartbeat: %llu beats, latest %llu us after its time, %llu over the %u us "
            "bound: %s\n",
@@ -91,13 +80,13 @@ bool heartbeat_poll(void)
     slot->header.message_flags = 0;
     __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
     if (flags & HV_MESSAGE_FLAG_PENDING)
-        write_msr(HV_X64_MSR_EOM, 0);
+        wrmsr(HV_X64_MSR_EOM, 0);
     if (type != HV_MESSAGE_TYPE_TIMER_EXPIRED)
         return true;
 
     /* Late = from the moment the beat was due to now, when the root handles it: the
      * hypervisor's delivery and the root's scheduling both count. */
-    uint64_t now = read_msr(HV_X64_MSR_TIME_REF_COUNT);
+    uint64_t now = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
     uint64_t late_us = now > p.expiration_time ? (now - p.expiration_time) / 10 : 0;
     heartbeat.beats++;
     if (late_us > heartbeat.max_late_us)

@@ -12,23 +12,12 @@
 
 #include "hv/intercept_abi.h"
 #include "hv/stimer.h"
+#include "kernel/x86.h"
 #include "root/memory.h"
 #include "root/platform.h"
 
 #define SINT 1
 #define MAX_WAIT_NS (2000ull * 1000 * 1000)
-
-static uint64_t read_msr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static void write_msr(uint32_t msr, uint64_t value)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
-}
 
 /* Waits in HLT for a message in the slot; copies it out and frees the slot (EOM when the
  * hypervisor has another one waiting). False on timeout. */
@@ -49,13 +38,13 @@ static bool wait_message(volatile struct hv_message *slot, struct hv_message *ou
     slot->header.message_flags = 0;
     __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
     if (flags & HV_MESSAGE_FLAG_PENDING)
-        write_msr(HV_X64_MSR_EOM, 0);
+        wrmsr(HV_X64_MSR_EOM, 0);
     return true;
 }
 
 static bool fail(const char *why)
 {
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, 0);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, 0);
     printf("selftest: synthetic-timer: FAILED: %s\n", why);
     return false;
 }
@@ -66,17 +55,17 @@ bool timer_selftest_run(void)
     if (!page)
         return fail("no memory for a message page");
     memset((void *)(uintptr_t)page, 0, 4096);
-    write_msr(HV_X64_MSR_SIMP, page | HV_SIMP_ENABLE);
+    wrmsr(HV_X64_MSR_SIMP, page | HV_SIMP_ENABLE);
     volatile struct hv_message *slot = (volatile struct hv_message *)(uintptr_t)page + SINT;
     struct hv_message m;
     struct hv_timer_message_payload p;
 
     /* One-shot: count is an absolute reference time, 2 ms from now. */
     uint64_t sint_bits = (uint64_t)SINT << HV_STIMER_SINT_SHIFT;
-    uint64_t now = read_msr(HV_X64_MSR_TIME_REF_COUNT);
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, sint_bits);
-    write_msr(HV_X64_MSR_STIMER0_COUNT, now + 20000);
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, sint_bits | HV_STIMER_ENABLE);
+    uint64_t now = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, sint_bits);
+    wrmsr(HV_X64_MSR_STIMER0_COUNT, now + 20000);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, sint_bits | HV_STIMER_ENABLE);
     if (!wait_message(slot, &m))
         return fail("no one-shot expiry within 2 s");
     memcpy(&p, m.payload, sizeof(p));
@@ -84,13 +73,13 @@ bool timer_selftest_run(void)
         p.delivery_time < p.expiration_time || p.expiration_time != now + 20000)
         return fail("one-shot message has the wrong type, index or times");
     uint64_t late_us = (p.delivery_time - p.expiration_time) / 10;
-    if (read_msr(HV_X64_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE)
+    if (rdmsr(HV_X64_MSR_STIMER0_CONFIG) & HV_STIMER_ENABLE)
         return fail("a one-shot timer is still enabled after it fired");
 
     /* Periodic, 1 ms: five expirations in a row. */
     uint64_t start = root_time_ns();
-    write_msr(HV_X64_MSR_STIMER0_COUNT, 10000);
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, sint_bits | HV_STIMER_PERIODIC | HV_STIMER_ENABLE);
+    wrmsr(HV_X64_MSR_STIMER0_COUNT, 10000);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, sint_bits | HV_STIMER_PERIODIC | HV_STIMER_ENABLE);
     for (int i = 0; i < 5; i++) {
         if (!wait_message(slot, &m))
             return fail("a periodic expiry did not arrive");
@@ -98,7 +87,7 @@ bool timer_selftest_run(void)
             return fail("a periodic message has the wrong type");
     }
     uint64_t elapsed_us = (root_time_ns() - start) / 1000;
-    write_msr(HV_X64_MSR_STIMER0_CONFIG, 0);
+    wrmsr(HV_X64_MSR_STIMER0_CONFIG, 0);
     if (elapsed_us < 4000)
         return fail("five 1 ms periods took less than 4 ms");
     printf("selftest: synthetic-timer: ok (one-shot late by %llu us, 5 periodic 1 ms ticks "
