@@ -14,18 +14,8 @@
  * then switches to the kernel's final page tables (smp_ap_cr3, which may be above 4 GiB),
  * finds this CPU's slot by its APIC ID and calls smp_ap_main(index) on its own stack.
  */
+#include "kernel/long_mode.h"
 
-#define CR0_PE (1 << 0)
-#define CR0_MP (1 << 1)
-#define CR0_EM (1 << 2)
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define CR4_OSFXSR (1 << 9)
-#define CR4_OSXMMEXCPT (1 << 10)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
 
 #define AP_CODE32 0x08
 #define AP_DATA 0x10
@@ -59,19 +49,7 @@ ap_protected_entry:
     movw %ax, %ss
     movw %ax, %fs
     movw %ax, %gs
-    movl %cr4, %eax
-    orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-    movl %eax, %cr4
-    movl $boot_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    movl %cr0, %eax
-    andl $~CR0_EM, %eax
-    orl $(CR0_PE | CR0_MP | CR0_WP | CR0_PG), %eax
-    movl %eax, %cr0
+    LONG_MODE_ENABLE
     ljmpl $AP_CODE64, $ap_long_mode_entry
 
     .code64

@@ -9,21 +9,11 @@
  * EFER.LME and EFER.NXE, turn paging on and jump to 64-bit code. kernel/paging.c replaces
  * these tables with the final ones (W^X, NX, all RAM) early in kernel_main.
  */
+#include "kernel/long_mode.h"
 #include "kernel/multiboot.h"
 
 #define MB1_FLAGS ((1 << 0) | (1 << 1))   /* page-align modules, give memory info */
 
-#define CR0_PE (1 << 0)
-#define CR0_MP (1 << 1)
-#define CR0_EM (1 << 2)
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define CR4_OSFXSR (1 << 9)
-#define CR4_OSXMMEXCPT (1 << 10)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
 
 #define BOOT_STACK_SIZE 16384
 
@@ -100,21 +90,7 @@ _start:
     cmpl $2048, %ecx
     jb 2b
 
-    .globl boot_enter_long_mode
-boot_enter_long_mode:                          /* shared with the AP trampoline's 32-bit tail */
-    movl %cr4, %eax
-    orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-    movl %eax, %cr4
-    movl $boot_pml4, %eax
-    movl %eax, %cr3
-    movl $MSR_EFER, %ecx
-    rdmsr
-    orl $(EFER_LME | EFER_NXE), %eax
-    wrmsr
-    movl %cr0, %eax
-    andl $~CR0_EM, %eax
-    orl $(CR0_PE | CR0_MP | CR0_WP | CR0_PG), %eax
-    movl %eax, %cr0
+    LONG_MODE_ENABLE
     lgdt boot_gdt_pointer
     ljmp $0x08, $long_mode_entry
 
