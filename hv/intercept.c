@@ -4,9 +4,11 @@
 
 #include "hv/cpuid.h"
 #include "hv/guest_memory.h"
+#include "hv/guest_paging.h"
 #include "hv/hypercall.h"
 #include "hv/hyperv.h"
 #include "hv/intercept_abi.h"
+#include "hv/msr.h"
 #include "hv/partition.h"
 #include "hv/root_call_checks.h"
 #include "hv/root_partition.h"
@@ -17,7 +19,6 @@
 
 #define CR0_PE (1ull << 0)
 #define CR0_AM (1ull << 18)
-#define CR0_PG (1ull << 31)
 #define EFER_LMA (1ull << 10)
 #define PAGE_BYTES 4096u
 
@@ -50,19 +51,32 @@ static void fill_header(struct vp *vp, const struct hv_exit *exit, uint8_t acces
     h->rflags = hv_vendor->vp_get(vp, VP_REGISTER_RFLAGS);
 }
 
-/* Up to 16 bytes at CS:RIP, for the root to decode (no decode assists under QEMU TCG).
- * Only without guest paging, where the linear address is the GPA; the bytes stop at the
- * first page the child cannot read. */
+static bool read_child_memory(void *context, uint64_t gpa, void *buffer, unsigned size)
+{
+    return guest_memory_read(context, gpa, buffer, size);
+}
+
+/* Up to 16 bytes at CS:RIP, for the root to decode (no decode assists under QEMU TCG),
+ * translated through the child's own page tables page by page; the bytes stop at the first
+ * page that is not mapped or the child cannot read. */
 static uint8_t fetch_instruction(struct vp *vp, const struct hv_exit *exit, uint8_t bytes[16])
 {
-    if (hv_vendor->vp_get(vp, VP_REGISTER_CR0) & CR0_PG)
-        return 0;
-    uint64_t linear = segment(vp, VP_SEGMENT_CS).base + exit->rip;
+    struct guest_paging paging = {
+        .cr0 = hv_vendor->vp_get(vp, VP_REGISTER_CR0),
+        .cr3 = hv_vendor->vp_get(vp, VP_REGISTER_CR3),
+        .cr4 = hv_vendor->vp_get(vp, VP_REGISTER_CR4),
+        .efer = hv_vendor->vp_get(vp, VP_REGISTER_EFER),
+        .read = read_child_memory,
+        .context = vp->partition,
+    };
+    uint64_t linear = exit->rip; /* CS.base is ignored in 64-bit mode */
     if (hv_vendor->vp_cpu_mode(vp) != VP_CPU_MODE_LONG_64)
-        linear &= 0xFFFFFFFFu;
+        linear = (segment(vp, VP_SEGMENT_CS).base + exit->rip) & 0xFFFFFFFFu;
     uint8_t count = 0;
     while (count < 16) {
-        uint64_t gpa = linear + count;
+        uint64_t gpa;
+        if (!guest_paging_translate(&paging, linear + count, &gpa))
+            break;
         size_t chunk = PAGE_BYTES - (gpa & (PAGE_BYTES - 1));
         if (chunk > 16u - count)
             chunk = 16u - count;
@@ -228,6 +242,22 @@ static bool child_hyperv_cpuid(struct vp *vp, const struct hv_exit *exit)
     return true;
 }
 
+/* CPUID without a root intercept: the child policy (hv/cpuid.c), no trip to the root (Linux
+ * executes hundreds at boot). Leaf 1 carries the VP index as the initial APIC ID, which
+ * Linux checks against the MADT. */
+static void child_cpuid(struct vp *vp, const struct hv_exit *exit)
+{
+    uint32_t leaf = (uint32_t)vp->registers.rax;
+    struct cpuid_result r = cpuid_for_partition(leaf, (uint32_t)vp->registers.rcx, false);
+    if (leaf == 1)
+        r.ebx = (r.ebx & 0x00FFFFFFu) | (vp->index << 24);
+    vp->registers.rax = r.eax;
+    vp->registers.rbx = r.ebx;
+    vp->registers.rcx = r.ecx;
+    vp->registers.rdx = r.edx;
+    skip_instruction(vp, exit);
+}
+
 /* The synthetic MSRs 0x40000000-0x400000FF: those hv/hyperv.c implements are answered,
  * the rest of the range is #GP here (none reaches the root); true if handled. */
 static bool child_hyperv_msr(struct vp *vp, const struct hv_exit *exit)
@@ -276,13 +306,17 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
         return forward_memory(vp, exit);
     case HV_EXIT_MSR_READ:
     case HV_EXIT_MSR_WRITE:
-        if (child_msr(vp, exit) || child_hyperv_msr(vp, exit))
+        if (child_msr(vp, exit) || child_hyperv_msr(vp, exit) || msr_child_access(vp, exit))
             return EXIT_RESUME;
         return forward_msr(vp, exit);
     case HV_EXIT_CPUID:
         if (child_hyperv_cpuid(vp, exit))
             return EXIT_RESUME;
-        return forward_cpuid(vp, exit);
+        if (__atomic_load_n(&vp->partition->installed_intercepts, __ATOMIC_ACQUIRE) &
+            (1u << HV_INTERCEPT_TYPE_X64_CPUID))
+            return forward_cpuid(vp, exit);
+        child_cpuid(vp, exit);
+        return EXIT_RESUME;
     default:
         log_warn("partition %lu (%s) VP %u: unexpected %s exit at rip %lx (code %lx)",
                  vp->partition->id, vp->partition->name, vp->index,

@@ -44,6 +44,9 @@ struct partition {
     struct vp *vps[PARTITION_MAX_VPS];
     uint32_t vp_count;
     partition_intercept_fn intercept;
+    /* Bit n: the root installed an intercept of HV_INTERCEPT_TYPE n (hv/root_calls.c);
+     * atomic. Exits without a default in the hypervisor are forwarded regardless. */
+    uint32_t installed_intercepts;
     void *owner; /* the intercept handler's context */
     /* Called once when the partition stops (a child's tells the root). */
     void (*on_stop)(struct partition *p, const char *reason);

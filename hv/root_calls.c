@@ -285,7 +285,9 @@ enum hv_status root_call_unmap_gpa_pages(struct hypercall_context *call)
 
 /* ---- intercepts ------------------------------------------------------------------------ */
 
-/* The exits hv/intercept.c forwards for every child, whatever is installed. */
+/* The exits hv/intercept.c can forward: I/O ports and MSRs always reach the root; CPUID
+ * only when installed (otherwise the hypervisor answers with the child policy,
+ * hv/cpuid.c). */
 static bool intercept_type_delivered(uint32_t type)
 {
     switch (type) {
@@ -314,6 +316,8 @@ enum hv_status root_call_install_intercept(struct hypercall_context *call)
         return status;
     uint64_t flags = spin_lock_irqsave(&e->lock);
     e->intercept_types |= 1u << in.intercept_type;
+    __atomic_or_fetch(&e->partition->installed_intercepts, 1u << in.intercept_type,
+                      __ATOMIC_RELEASE);
     spin_unlock_irqrestore(&e->lock, flags);
     partition_table_put(e);
     return HV_STATUS_SUCCESS;

@@ -60,6 +60,9 @@ struct vp {
     uint8_t fpu_state[512] __attribute__((aligned(16)));
     bool fpu_initialized;
 
+    /* IA32_MTRR_DEF_TYPE as the VP last wrote it (hv/msr.c); starts "enabled, write-back". */
+    uint64_t mtrr_def_type;
+
     /* Synthetic timers (hv/stimer.c). */
     struct spinlock timer_lock;
     struct vp_stimer stimers[4];

@@ -54,6 +54,7 @@ struct svm_vp {
 static struct svm_features features;
 static struct svm_cpu svm_cpus[MAX_CPUS];
 static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa, root_msrpm_pa;
+static uint64_t child_msrpm_pa; /* children: the VMCB-resident MSRs pass, the rest exit */
 static uint32_t next_asid = 1;
 static struct spinlock svm_lock = SPINLOCK_INIT;
 
@@ -126,6 +127,23 @@ static bool allocate_permission_maps(void)
             msrpm_allow((uint8_t *)(uintptr_t)root, MSR_GS_BASE);
             msrpm_allow((uint8_t *)(uintptr_t)root, MSR_KERNEL_GS_BASE);
             root_msrpm_pa = root;
+        } else {
+            ok = false;
+        }
+        uint64_t child = page_alloc(MSRPM_ORDER);
+        if (child) {
+            /* A child's kernel writes these on every CPU at boot and on context switches;
+             * they live in the VMCB and VMLOAD/VMSAVE switch them (hv/svm/svm_entry.S), so
+             * they need no exit. PAT stays intercepted: hv/msr.c validates it. */
+            static const uint32_t passed[] = {
+                MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, 0xC0000081u /* STAR */,
+                0xC0000082u /* LSTAR */, 0xC0000083u /* CSTAR */, 0xC0000084u /* SFMASK */,
+                0x174u /* SYSENTER_CS */, 0x175u /* SYSENTER_ESP */, 0x176u /* SYSENTER_EIP */,
+            };
+            memset((void *)(uintptr_t)child, 0xFF, PAGE_SIZE << MSRPM_ORDER);
+            for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+                msrpm_allow((uint8_t *)(uintptr_t)child, passed[i]);
+            child_msrpm_pa = child;
         } else {
             ok = false;
         }
@@ -243,7 +261,7 @@ static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_sta
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
     c->iopm_base_pa = intercept_all_iopm_pa;
-    c->msrpm_base_pa = start->root_partition ? root_msrpm_pa : intercept_all_msrpm_pa;
+    c->msrpm_base_pa = start->root_partition ? root_msrpm_pa : child_msrpm_pa;
     c->guest_asid = allocate_asid();
     c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
     /* Physical interrupts stay the host's while the guest runs: the guest's RFLAGS.IF
