@@ -24,6 +24,7 @@ static const char *const reason_names[HV_EXIT_REASON_COUNT] = {
     [HV_EXIT_VIRTUALIZATION_INSTRUCTION] = "virtualization-instruction",
     [HV_EXIT_INVALID_STATE] = "invalid-state",
     [HV_EXIT_UNKNOWN] = "unknown",
+    [HV_EXIT_INTERRUPT_WINDOW] = "interrupt-window",
 };
 
 const char *hv_exit_reason_name(enum hv_exit_reason reason)
@@ -81,6 +82,8 @@ static enum exit_action forward_to_partition(struct vp *vp, struct hv_exit *exit
 static const exit_handler_fn exit_handlers[HV_EXIT_REASON_COUNT] = {
     [HV_EXIT_EXTERNAL_INTERRUPT] = handle_external_interrupt,
     [HV_EXIT_NMI] = handle_external_interrupt,
+    /* The vendor backend dropped its window request; the next entry injects (vlapic). */
+    [HV_EXIT_INTERRUPT_WINDOW] = handle_external_interrupt,
     [HV_EXIT_IO] = forward_to_partition,
     [HV_EXIT_MSR_READ] = forward_to_partition,
     [HV_EXIT_MSR_WRITE] = forward_to_partition,

@@ -25,6 +25,7 @@ enum hv_exit_reason {
     HV_EXIT_VIRTUALIZATION_INSTRUCTION, /* VMRUN, VMLOAD, ... from the guest: gets #UD */
     HV_EXIT_INVALID_STATE,      /* the CPU refused the guest state: a hypervisor bug */
     HV_EXIT_UNKNOWN,            /* a raw exit code the backend does not normalize */
+    HV_EXIT_INTERRUPT_WINDOW,   /* the guest can take the interrupt it was asked to wait for */
     HV_EXIT_REASON_COUNT,
 };
 

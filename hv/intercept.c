@@ -15,6 +15,7 @@
 #include "hv/sched.h"
 #include "hv/synic.h"
 #include "hv/vendor.h"
+#include "hv/vlapic.h"
 #include "kernel/log.h"
 
 #define CR0_PE (1ull << 0)
@@ -215,6 +216,38 @@ static bool child_msr(struct vp *vp, const struct hv_exit *exit)
     return true;
 }
 
+/* The virtual LAPIC's MSRs (hv/vlapic.h): IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC
+ * range 0x800-0x8FF; true if handled (completed or #GP). */
+static bool child_vlapic_msr(struct vp *vp, const struct hv_exit *exit)
+{
+    uint32_t msr = exit->msr.index;
+    enum vlapic_msr_result result;
+    if (exit->reason == HV_EXIT_MSR_READ) {
+        uint64_t value = 0;
+        result = vlapic_msr_read(vp, msr, &value);
+        if (result == VLAPIC_MSR_DONE) {
+            vp->registers.rax = value & 0xFFFFFFFFu;
+            vp->registers.rdx = value >> 32;
+        }
+    } else {
+        result = vlapic_msr_write(vp, msr, exit->msr.value);
+    }
+    if (result == VLAPIC_MSR_UNHANDLED)
+        return false;
+    if (result == VLAPIC_MSR_DONE) {
+        hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + (exit->instruction_length
+                                                                 ? exit->instruction_length
+                                                                 : 2));
+        return true;
+    }
+    log_debug("partition %lu (%s) VP %u: %s of APIC MSR %x (%lx) at rip %lx: #GP",
+              vp->partition->id, vp->partition->name, vp->index,
+              exit->reason == HV_EXIT_MSR_READ ? "read" : "write", msr, exit->msr.value,
+              exit->rip);
+    hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
+    return true;
+}
+
 /* ---- Hyper-V enlightenments answered by the hypervisor (hv/hyperv.h) ----------------- */
 
 #define VECTOR_UD 6
@@ -292,7 +325,11 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
     switch (exit->reason) {
     case HV_EXIT_HLT:
         hv_vendor->vp_set(vp, VP_REGISTER_RIP, exit->rip + exit->instruction_length);
-        sched_halt(vp);
+        /* Past the HLT the STI shadow of "sti; hlt" is over; an interrupt the guest would
+         * take now ends the halt at once (SDM vol. 2, HLT). */
+        hv_vendor->vp_set(vp, VP_REGISTER_INTERRUPT_SHADOW, 0);
+        if (vlapic_halt_may_sleep(vp, hv_vendor->vp_get(vp, VP_REGISTER_RFLAGS) & RFLAGS_IF))
+            sched_halt(vp);
         return EXIT_RESUME;
     case HV_EXIT_HYPERCALL:
         if (!hyperv_hypercall_allowed(vp)) {
@@ -306,6 +343,8 @@ enum exit_action intercept_child_exit(struct vp *vp, struct hv_exit *exit)
         return forward_memory(vp, exit);
     case HV_EXIT_MSR_READ:
     case HV_EXIT_MSR_WRITE:
+        if (child_vlapic_msr(vp, exit))
+            return EXIT_RESUME;
         if (child_msr(vp, exit) || child_hyperv_msr(vp, exit) || msr_child_access(vp, exit))
             return EXIT_RESUME;
         return forward_msr(vp, exit);

@@ -50,6 +50,7 @@ struct vp *partition_create_vp(struct partition *p, const struct vp_start_state 
     vp->partition = p;
     vp->index = p->vp_count;
     vp->state = VP_STATE_RUNNABLE;
+    vlapic_init(vp);
     vp->mtrr_def_type = 0x806; /* hv/msr.h: MTRRs enabled by "firmware", default write-back */
     if (!hv_vendor->vp_create(vp, p->slat.root_pa, start)) {
         page_free((uint64_t)(uintptr_t)vp, 0);

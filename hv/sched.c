@@ -10,6 +10,7 @@
 #include "hv/partition.h"
 #include "hv/stimer.h"
 #include "hv/vendor.h"
+#include "hv/vlapic.h"
 #include "kernel/lapic.h"
 #include "kernel/log.h"
 #include "kernel/percpu.h"
@@ -233,6 +234,9 @@ static uint64_t service_timers(struct run_queue *q)
         uint64_t deadline = stimer_service(snapshot[i], now);
         if (deadline && (!next || deadline < next))
             next = deadline;
+        deadline = vlapic_timer_service(snapshot[i], now);
+        if (deadline && (!next || deadline < next))
+            next = deadline;
     }
     __atomic_store_n(&q->servicing_timers, false, __ATOMIC_RELEASE);
     return next;
@@ -276,9 +280,12 @@ void sched_run_this_cpu(void)
             continue;
         }
         bool timer = arm_timer(others, deadline);
-        interrupts_enable();
 
         fpu_switch_to(vp);
+        /* Interrupts stay off from here to VMRUN (the world switch sets IF only once GIF
+         * is clear): an IPI for an interrupt raised after this look at the virtual APIC
+         * stays pending and makes the guest exit at once instead of being taken here. */
+        vlapic_prepare_entry(vp);
         struct hv_exit exit;
         hv_vendor->vp_run(vp, &exit);
         if (timer)

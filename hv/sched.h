@@ -17,6 +17,7 @@ struct vp;
 enum vp_suspend {
     VP_SUSPEND_EXPLICIT = 1u << 0,  /* HvRegisterExplicitSuspend: a new child VP, held */
     VP_SUSPEND_INTERCEPT = 1u << 1, /* HvRegisterInterceptSuspend: the root is emulating */
+    VP_SUSPEND_WAIT_FOR_SIPI = 1u << 2, /* after INIT, until a Start-up IPI (hv/vlapic.h) */
 };
 
 /* Makes `vp` known to the scheduler on `cpu` (a root VP: its own CPU, pinned). */

@@ -41,6 +41,9 @@ enum vp_register {
      * pending, 3:1 type (enum vp_event_type), bit 4 error code valid, 31:16 vector, 63:32
      * error code. 0: nothing pending. Callers pass only checked values. */
     VP_REGISTER_PENDING_EVENT,
+    /* Bit 0: interrupts are blocked for one instruction after STI or MOV SS (the VMCB's
+     * interrupt shadow, AMD APM vol. 2, 15.21.5). */
+    VP_REGISTER_INTERRUPT_SHADOW,
     VP_REGISTER_COUNT,
 };
 
@@ -120,6 +123,15 @@ struct hv_vendor_ops {
     /* Delivers a hardware exception to the guest on its next entry. */
     void (*vp_inject_exception)(struct vp *vp, uint8_t vector, bool has_error_code,
                                 uint32_t error_code);
+    /* External interrupts of a virtual LAPIC (hv/vlapic.c; AMD APM vol. 2, 15.20-15.21):
+     * whether an interrupt can be injected on the next entry (no event pending, RFLAGS.IF
+     * set, no interrupt shadow); inject `vector` as an external interrupt on the next
+     * entry; make the guest exit as soon as it can take an interrupt (`on`) or stop
+     * asking; inject an NMI on the next entry (false if another event is pending). */
+    bool (*vp_interrupt_ready)(struct vp *vp);
+    void (*vp_inject_interrupt)(struct vp *vp, uint8_t vector);
+    void (*vp_request_interrupt_window)(struct vp *vp, bool on);
+    bool (*vp_inject_nmi)(struct vp *vp);
     /* Leaf and table entries of the second-level page tables (NPT and EPT differ). */
     uint64_t (*slat_leaf_entry)(uint64_t hpa, bool writable, bool executable, bool large);
     uint64_t (*slat_table_entry)(uint64_t table_pa);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hv/exit.h"
+#include "hv/vlapic.h"
 #include "kernel/spinlock.h"
 
 struct partition;
@@ -62,6 +63,9 @@ struct vp {
 
     /* IA32_MTRR_DEF_TYPE as the VP last wrote it (hv/msr.c); starts "enabled, write-back". */
     uint64_t mtrr_def_type;
+
+    /* The virtual local APIC (hv/vlapic.c); present in a child's VPs. */
+    struct vlapic vlapic;
 
     /* Synthetic timers (hv/stimer.c). */
     struct spinlock timer_lock;

@@ -326,6 +326,9 @@ static void normalize_exit(const struct vmcb *vmcb, const struct vp *vp, struct 
     case SVM_EXIT_NMI:
         e->reason = HV_EXIT_NMI;
         break;
+    case SVM_EXIT_VINTR:
+        e->reason = HV_EXIT_INTERRUPT_WINDOW;
+        break;
     case SVM_EXIT_CPUID:
         e->reason = HV_EXIT_CPUID;
         e->cpuid_leaf = (uint32_t)vmcb->state.rax;
@@ -386,6 +389,50 @@ static void normalize_exit(const struct vmcb *vmcb, const struct vp *vp, struct 
     }
 }
 
+/* ---- external interrupts (APM 15.20 "Event Injection", 15.21 "Interrupt and LOCAL APIC
+ * Support") ---- */
+
+static bool svm_vp_interrupt_ready(struct vp *vp)
+{
+    const struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    return !(vmcb->control.event_injection & SVM_EVENT_VALID) &&
+           (vmcb->state.rflags & RFLAGS_IF) &&
+           !(vmcb->control.interrupt_shadow & SVM_INTERRUPT_SHADOW);
+}
+
+static void svm_vp_inject_interrupt(struct vp *vp, uint8_t vector)
+{
+    struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    vmcb->control.event_injection = SVM_EVENT_VALID | SVM_EVENT_TYPE_INTR | vector;
+}
+
+/* A virtual interrupt request (V_IRQ, priority ignored) with the VINTR intercept: the CPU
+ * exits right before the guest would take it, i.e. once RFLAGS.IF is set, no interrupt
+ * shadow holds and any injected event is delivered (APM 15.21.4); the vector is never
+ * used. */
+static void svm_vp_request_interrupt_window(struct vp *vp, bool on)
+{
+    struct vmcb_control *c = &((struct svm_vp *)vp->vendor)->vmcb->control;
+    c->virtual_interrupt &= ~(SVM_V_IRQ | SVM_V_IGN_TPR | SVM_V_INTR_VECTOR_MASK);
+    c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
+    if (on) {
+        c->virtual_interrupt |= SVM_V_IRQ | SVM_V_IGN_TPR;
+        c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+    }
+}
+
+/* NMIs are not blocked by RFLAGS.IF; one already being delivered is not tracked (the
+ * guest's IRET unblocks NMIs without an exit), so a second NMI can nest: rare, and only
+ * IPIs of the partition's own VPs send them. */
+static bool svm_vp_inject_nmi(struct vp *vp)
+{
+    struct vmcb *vmcb = ((struct svm_vp *)vp->vendor)->vmcb;
+    if (vmcb->control.event_injection & SVM_EVENT_VALID)
+        return false;
+    vmcb->control.event_injection = SVM_EVENT_VALID | SVM_EVENT_TYPE_NMI | 2;
+    return true;
+}
+
 static void svm_vp_run(struct vp *vp, struct hv_exit *exit)
 {
     struct svm_vp *svp = vp->vendor;
@@ -408,6 +455,9 @@ static void svm_vp_run(struct vp *vp, struct hv_exit *exit)
     vp->registers.rax = vmcb->state.rax;
     vmcb->control.tlb_control = SVM_TLB_CONTROL_NOTHING;
     vmcb->control.event_injection = 0;
+    /* An interrupt window request lasts one entry: hv/vlapic.c asks again if it still
+     * needs one. */
+    svm_vp_request_interrupt_window(vp, false);
 
     /* An event whose delivery the exit interrupted is delivered again on the next entry
      * (APM 15.7.2 "Exit Interrupt Info"), unless a handler injects something else. */
@@ -535,6 +585,8 @@ static uint64_t svm_vp_get_extended(const struct vmcb *vmcb, enum vp_register re
         return s->sfmask;
     case VP_REGISTER_PENDING_EVENT:
         return event_to_pending(vmcb->control.event_injection);
+    case VP_REGISTER_INTERRUPT_SHADOW:
+        return vmcb->control.interrupt_shadow & SVM_INTERRUPT_SHADOW;
     default:
         return 0;
     }
@@ -583,6 +635,9 @@ static void svm_vp_set_extended(struct vmcb *vmcb, enum vp_register reg, uint64_
         break;
     case VP_REGISTER_PENDING_EVENT:
         vmcb->control.event_injection = pending_to_event(value);
+        break;
+    case VP_REGISTER_INTERRUPT_SHADOW:
+        vmcb->control.interrupt_shadow = value & SVM_INTERRUPT_SHADOW;
         break;
     default:
         break;
@@ -708,6 +763,10 @@ const struct hv_vendor_ops svm_vendor_ops = {
     .vp_get = svm_vp_get,
     .vp_set = svm_vp_set,
     .vp_inject_exception = svm_vp_inject_exception,
+    .vp_interrupt_ready = svm_vp_interrupt_ready,
+    .vp_inject_interrupt = svm_vp_inject_interrupt,
+    .vp_request_interrupt_window = svm_vp_request_interrupt_window,
+    .vp_inject_nmi = svm_vp_inject_nmi,
     .slat_leaf_entry = npt_leaf_entry,
     .slat_table_entry = npt_table_entry,
     .slat_leaf_access = npt_leaf_access,

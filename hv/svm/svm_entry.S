@@ -25,6 +25,10 @@ svm_world_switch:
     pushq %rdx                  /* guest registers */
 
     clgi
+    /* With V_INTR_MASKING the host's IF at VMRUN decides whether physical interrupts
+     * exit the guest (APM 15.21.1); set it while GIF holds them, so one that arrived
+     * since the caller disabled interrupts is not lost but exits the guest at once. */
+    sti
     movq %rsi, %rax
     vmsave %rax                 /* host FS/GS/TR/LDTR/syscall MSRs */
     movq %rdi, %rax

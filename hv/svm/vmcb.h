@@ -96,6 +96,7 @@ static_assert(sizeof(struct vmcb) == 0x1000, "a VMCB is one page");
 #define SVM_INTERCEPT_NMI (1u << 1)
 #define SVM_INTERCEPT_SMI (1u << 2)
 #define SVM_INTERCEPT_INIT (1u << 3)
+#define SVM_INTERCEPT_VINTR (1u << 4)
 #define SVM_INTERCEPT_CPUID (1u << 18)
 #define SVM_INTERCEPT_INVD (1u << 22)
 #define SVM_INTERCEPT_HLT (1u << 24)
@@ -119,6 +120,7 @@ static_assert(sizeof(struct vmcb) == 0x1000, "a VMCB is one page");
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_INIT 0x63
+#define SVM_EXIT_VINTR 0x64
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_HLT 0x78
 #define SVM_EXIT_INVLPGA 0x7A
@@ -160,6 +162,14 @@ static_assert(sizeof(struct vmcb) == 0x1000, "a VMCB is one page");
 #define SVM_TLB_CONTROL_FLUSH_ASID 3
 
 #define SVM_V_INTR_MASKING (1ull << 24)
+/* V_IRQ, V_IGN_TPR and V_INTR_VECTOR of the virtual interrupt field (APM Table B-1,
+ * offset 0x060; 15.21.4): a virtual interrupt request that ignores V_TPR. */
+#define SVM_V_IRQ (1ull << 8)
+#define SVM_V_IGN_TPR (1ull << 20)
+#define SVM_V_INTR_VECTOR_SHIFT 32
+#define SVM_V_INTR_VECTOR_MASK (0xFFull << SVM_V_INTR_VECTOR_SHIFT)
+/* interrupt_shadow (offset 0x068) bit 0: the guest is in an interrupt shadow. */
+#define SVM_INTERRUPT_SHADOW (1ull << 0)
 #define SVM_NP_ENABLE (1ull << 0)
 
 #endif
