@@ -110,3 +110,94 @@ bool child_config_parse(const char *value, uint32_t cpu_count, const struct chil
     out->vp_count = vps;
     return true;
 }
+
+static const struct {
+    const char *prefix;
+    enum child_setting kind;
+} child_settings[] = {
+    { "initrd.", CHILD_SETTING_INITRD },
+    { "cmdline.", CHILD_SETTING_CMDLINE },
+    { "test.console_input.", CHILD_SETTING_CONSOLE_INPUT },
+};
+
+enum child_setting child_config_setting(const char *key, const char **name)
+{
+    for (size_t i = 0; i < sizeof(child_settings) / sizeof(child_settings[0]); i++) {
+        size_t length = strlen(child_settings[i].prefix);
+        if (strncmp(key, child_settings[i].prefix, length) == 0) {
+            *name = key + length;
+            return child_settings[i].kind;
+        }
+    }
+    *name = NULL;
+    return CHILD_SETTING_NONE;
+}
+
+/* Printable ASCII only: the text reaches a guest kernel or its console as typed. */
+static bool printable(const char *text)
+{
+    for (; *text; text++)
+        if (*text < 0x20 || *text >= 0x7F)
+            return false;
+    return true;
+}
+
+/* Console input with each two-character "\n" turned into Enter (a carriage return, what a
+ * terminal sends); false when it does not fit. */
+static bool copy_console_input(char *out, size_t size, const char *in)
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        char c = *in;
+        if (c == '\\' && in[1] == 'n') {
+            c = '\r';
+            in++;
+        }
+        if (n + 1 >= size)
+            return false;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+bool child_config_apply(const char *key, const char *value, struct child_config *children,
+                        size_t count, const char *const *modules, size_t module_count,
+                        char *why)
+{
+    const char *name;
+    enum child_setting kind = child_config_setting(key, &name);
+    why[0] = '\0';
+    if (kind == CHILD_SETTING_NONE)
+        return refuse(why, "not a per-child setting");
+    struct child_config *child = NULL;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(children[i].name, name) == 0)
+            child = &children[i];
+    if (!child)
+        return refuse(why, "no child named %.*s is declared", CHILD_NAME_MAX, name);
+    if (!printable(value))
+        return refuse(why, "the value may hold only printable ASCII");
+    switch (kind) {
+    case CHILD_SETTING_INITRD:
+        if (!check_module(value, strlen(value), modules, module_count, why))
+            return false;
+        memcpy(child->initrd, value, strlen(value) + 1);
+        return true;
+    case CHILD_SETTING_CMDLINE:
+        if (strlen(value) > CHILD_CMDLINE_MAX)
+            return refuse(why, "longer than %d characters", CHILD_CMDLINE_MAX);
+        memcpy(child->cmdline, value, strlen(value) + 1);
+        return true;
+    case CHILD_SETTING_CONSOLE_INPUT: {
+        char input[CHILD_CONSOLE_INPUT_MAX + 1];
+        if (!copy_console_input(input, sizeof(input), value))
+            return refuse(why, "longer than %d characters", CHILD_CONSOLE_INPUT_MAX);
+        memcpy(child->console_input, input, sizeof(input));
+        return true;
+    }
+    case CHILD_SETTING_NONE:
+        break;
+    }
+    return refuse(why, "not a per-child setting");
+}

@@ -2,19 +2,17 @@
 
 #include <string.h>
 
-/* IIR values (16550D, Table IV "Interrupt Control Functions"). Bits 7:6 are set while the
- * FIFOs are enabled. */
-#define UART_IIR_NONE 0x01u
-#define UART_IIR_RX_DATA 0x04u
-#define UART_IIR_THRE 0x02u
-#define UART_IIR_FIFO_ENABLED 0xC0u
-/* MSR with a terminal attached: DCD, DSR and CTS asserted, no deltas. */
+/* MSR with a terminal attached: DCD, DSR and CTS asserted. */
 #define UART_MSR_CONNECTED 0xB0u
+#define UART_MSR_RI 0x40u
+/* Receiver trigger levels by FCR bits 7:6 (16550D, FCR description). */
+static const unsigned trigger_levels[4] = { 1, 4, 8, 14 };
 
 void uart_init(struct uart *uart, uart_line_fn emit_line, void *ctx)
 {
     memset(uart, 0, sizeof(*uart));
     uart->lcr = 0x03; /* 8N1, what firmware leaves behind */
+    uart->msr_lines = UART_MSR_CONNECTED;
     uart->emit_line = emit_line;
     uart->ctx = ctx;
 }
@@ -44,26 +42,129 @@ static void transmit(struct uart *uart, uint8_t byte)
         emit(uart);
 }
 
-static uint8_t modem_status(const struct uart *uart)
+static unsigned fifo_capacity(const struct uart *uart)
+{
+    return (uart->fcr & UART_FCR_ENABLE) ? UART_FIFO_SIZE : 1;
+}
+
+static bool rx_push(struct uart *uart, uint8_t byte)
+{
+    if (uart->rx_count >= fifo_capacity(uart))
+        return false;
+    uart->rx[(uart->rx_head + uart->rx_count++) % UART_FIFO_SIZE] = byte;
+    return true;
+}
+
+/* Console input flows into the receiver while it has room (outside loopback, where the
+ * receiver is fed by the transmitter only). */
+static void refill(struct uart *uart)
+{
+    if (uart->mcr & UART_MCR_LOOPBACK)
+        return;
+    while (uart->input_count && rx_push(uart, uart->input[uart->input_head])) {
+        uart->input_head = (uart->input_head + 1) % UART_INPUT_MAX;
+        uart->input_count--;
+    }
+}
+
+size_t uart_input(struct uart *uart, const uint8_t *bytes, size_t length)
+{
+    size_t taken = 0;
+    for (; taken < length && uart->input_count < UART_INPUT_MAX; taken++)
+        uart->input[(uart->input_head + uart->input_count++) % UART_INPUT_MAX] = bytes[taken];
+    refill(uart);
+    return taken;
+}
+
+static uint8_t rx_pop(struct uart *uart)
+{
+    if (uart->rx_count == 0)
+        return uart->rbr; /* an empty RBR reads its last byte again */
+    uint8_t byte = uart->rx[uart->rx_head];
+    uart->rbr = byte;
+    uart->rx_head = (uart->rx_head + 1) % UART_FIFO_SIZE;
+    uart->rx_count--;
+    refill(uart);
+    return byte;
+}
+
+static void rx_clear(struct uart *uart)
+{
+    uart->rx_head = 0;
+    uart->rx_count = 0;
+}
+
+/* MSR 7:4: in loopback (16550D, MCR bit 4) RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD;
+ * otherwise a terminal that is always there. */
+static uint8_t modem_lines(const struct uart *uart)
 {
     if (!(uart->mcr & UART_MCR_LOOPBACK))
         return UART_MSR_CONNECTED;
-    /* Loopback (16550D, MCR bit 4): RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD. */
     uint8_t m = uart->mcr;
-    return (uint8_t)(((m & 0x02u) << 3) | ((m & 0x01u) << 5) | ((m & 0x04u) << 4) |
-                     ((m & 0x08u) << 4));
+    return (uint8_t)(((m & UART_MCR_RTS) << 3) | ((m & UART_MCR_DTR) << 5) |
+                     ((m & UART_MCR_OUT1) << 4) | ((m & UART_MCR_OUT2) << 4));
 }
 
-static uint8_t interrupt_identification(struct uart *uart)
+/* The deltas of MSR 3:0 after the lines may have changed: DCTS, DDSR and DDCD on any
+ * change, TERI when RI goes from on to off. */
+static void update_modem_deltas(struct uart *uart)
 {
-    uint8_t fifo = (uart->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO_ENABLED : 0;
-    if ((uart->ier & UART_IER_RDI) && uart->rx_full)
-        return fifo | UART_IIR_RX_DATA;
-    if ((uart->ier & UART_IER_THRI) && uart->thr_interrupt) {
-        uart->thr_interrupt = false; /* reading IIR clears a THRE interrupt it reports */
-        return fifo | UART_IIR_THRE;
+    uint8_t now = modem_lines(uart), before = uart->msr_lines;
+    uint8_t changed = now ^ before;
+    if (changed & 0x10u)
+        uart->msr_delta |= 0x01u;
+    if (changed & 0x20u)
+        uart->msr_delta |= 0x02u;
+    if ((before & UART_MSR_RI) && !(now & UART_MSR_RI))
+        uart->msr_delta |= 0x04u;
+    if (changed & 0x80u)
+        uart->msr_delta |= 0x08u;
+    uart->msr_lines = now;
+}
+
+/* The highest-priority enabled interrupt (16550D Table IV), without side effects. */
+static uint8_t pending_interrupt(const struct uart *uart)
+{
+    if ((uart->ier & UART_IER_RLSI) && uart->overrun)
+        return UART_IIR_LINE_STATUS;
+    if ((uart->ier & UART_IER_RDI) && uart->rx_count) {
+        bool fifo = uart->fcr & UART_FCR_ENABLE;
+        if (fifo && uart->rx_count < trigger_levels[uart->fcr >> 6])
+            return UART_IIR_RX_TIMEOUT;
+        return UART_IIR_RX_DATA;
     }
-    return fifo | UART_IIR_NONE;
+    if ((uart->ier & UART_IER_THRI) && uart->thr_interrupt)
+        return UART_IIR_THRE;
+    if ((uart->ier & UART_IER_MSI) && uart->msr_delta)
+        return UART_IIR_MODEM_STATUS;
+    return UART_IIR_NONE;
+}
+
+bool uart_interrupt_line(const struct uart *uart)
+{
+    return (uart->mcr & UART_MCR_OUT2) && !(uart->mcr & UART_MCR_LOOPBACK) &&
+           pending_interrupt(uart) != UART_IIR_NONE;
+}
+
+static uint8_t read_iir(struct uart *uart)
+{
+    uint8_t id = pending_interrupt(uart);
+    if (id == UART_IIR_THRE)
+        uart->thr_interrupt = false; /* reading IIR clears a THRE interrupt it reports */
+    return (uint8_t)(id | ((uart->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO_ENABLED : 0));
+}
+
+static uint8_t read_lsr(struct uart *uart)
+{
+    /* Transmission is instantaneous: THR and the shifter are always empty, so a guest
+     * polling THRE never waits. Reading LSR clears the error bits (16550D, LSR). */
+    uint8_t lsr = UART_LSR_THRE | UART_LSR_TEMT;
+    if (uart->rx_count)
+        lsr |= UART_LSR_DR;
+    if (uart->overrun)
+        lsr |= UART_LSR_OE;
+    uart->overrun = false;
+    return lsr;
 }
 
 uint8_t uart_read(struct uart *uart, unsigned offset)
@@ -71,24 +172,23 @@ uint8_t uart_read(struct uart *uart, unsigned offset)
     bool dlab = uart->lcr & UART_LCR_DLAB;
     switch (offset) {
     case UART_RBR_THR_DLL:
-        if (dlab)
-            return (uint8_t)uart->divisor;
-        uart->rx_full = false;
-        return uart->rbr;
+        return dlab ? (uint8_t)uart->divisor : rx_pop(uart);
     case UART_IER_DLM:
         return dlab ? (uint8_t)(uart->divisor >> 8) : uart->ier;
     case UART_IIR_FCR:
-        return interrupt_identification(uart);
+        return read_iir(uart);
     case UART_LCR:
         return uart->lcr;
     case UART_MCR:
         return uart->mcr;
     case UART_LSR:
-        /* Transmission is instantaneous: the holding register and the shifter are always
-         * empty, so a guest polling THRE never waits. */
-        return (uint8_t)(UART_LSR_THRE | UART_LSR_TEMT | (uart->rx_full ? UART_LSR_DR : 0));
-    case UART_MSR:
-        return modem_status(uart);
+        return read_lsr(uart);
+    case UART_MSR: {
+        update_modem_deltas(uart);
+        uint8_t msr = (uint8_t)(uart->msr_lines | uart->msr_delta);
+        uart->msr_delta = 0;
+        return msr;
+    }
     case UART_SCR:
         return uart->scr;
     default:
@@ -99,12 +199,28 @@ uint8_t uart_read(struct uart *uart, unsigned offset)
 static void write_thr(struct uart *uart, uint8_t value)
 {
     if (uart->mcr & UART_MCR_LOOPBACK) {
-        uart->rbr = value;
-        uart->rx_full = true;
+        if (!rx_push(uart, value))
+            uart->overrun = true; /* the byte is lost, as on a full FIFO */
     } else {
         transmit(uart, value);
     }
-    uart->thr_interrupt = true; /* written, sent, empty again */
+    /* Writing THR clears its interrupt; the byte leaves at once and THR is empty again,
+     * which raises it anew. */
+    uart->thr_interrupt = true;
+}
+
+static void write_fcr(struct uart *uart, uint8_t value)
+{
+    bool was_enabled = uart->fcr & UART_FCR_ENABLE;
+    bool enable = value & UART_FCR_ENABLE;
+    /* Changing FCR0 clears both FIFOs; the reset bits clear one each (self-clearing). */
+    if (enable != was_enabled || (value & UART_FCR_CLEAR_RX))
+        rx_clear(uart);
+    /* Kept: enable and the trigger level; bit 3 (DMA mode) reads nowhere. Bit 5 (the
+     * 16750's 64-byte FIFO) is not kept: IIR bit 5 stays 0, which is how Linux tells a
+     * 16550A from a 16750. */
+    uart->fcr = enable ? (uint8_t)(value & 0xC1u) : 0;
+    refill(uart);
 }
 
 void uart_write(struct uart *uart, unsigned offset, uint8_t value)
@@ -129,16 +245,20 @@ void uart_write(struct uart *uart, unsigned offset, uint8_t value)
         }
         break;
     case UART_IIR_FCR:
-        if (value & 0x02u) /* receiver FIFO reset */
-            uart->rx_full = false;
-        uart->fcr = (value & UART_FCR_ENABLE) ? (value & 0xC9u) : 0;
+        write_fcr(uart, value);
         break;
     case UART_LCR:
         uart->lcr = value;
         break;
-    case UART_MCR:
+    case UART_MCR: {
+        bool was_loopback = uart->mcr & UART_MCR_LOOPBACK;
+        update_modem_deltas(uart);
         uart->mcr = value & 0x1Fu;
+        update_modem_deltas(uart);
+        if (was_loopback && !(uart->mcr & UART_MCR_LOOPBACK))
+            refill(uart);
         break;
+    }
     case UART_SCR:
         uart->scr = value;
         break;

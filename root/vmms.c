@@ -7,10 +7,13 @@
 #include "hv/hypercall_abi.h"
 #include "hv/intercept_abi.h"
 #include "kernel/cmdline.h"
-#include "root/heartbeat.h"
+#include "root/bzimage.h"
+#include "root/child_acpi.h"
 #include "root/child_config.h"
+#include "root/heartbeat.h"
 #include "root/hvcall.h"
 #include "root/loader.h"
+#include "root/mgmt_server.h"
 #include "root/memory.h"
 #include "root/platform.h"
 #include "root/worker.h"
@@ -66,59 +69,184 @@ static size_t declared_children(struct child *children)
             snprintf(why, sizeof(why), "at most %d children", VMMS_CHILDREN_MAX);
         else if (child_config_parse(entry.value, root_boot_info->vp_count, accepted, count,
                                     modules, module_count, &accepted[count], why)) {
-            children[count].config = accepted[count];
             count++;
             continue;
         }
         printf("root: child=%s: %s; skipped\n", shown, why);
     }
+    /* Per-child settings may come before or after their child=: a second walk. */
+    cmdline_iter_init(&it, root_boot_info->cmdline);
+    while (cmdline_next(&it, &entry)) {
+        const char *name;
+        if (child_config_setting(entry.key, &name) == CHILD_SETTING_NONE)
+            continue;
+        char shown[96], why[CHILD_WHY_MAX];
+        printable_copy(shown, sizeof(shown), entry.key);
+        if (!entry.has_value || entry.truncated)
+            snprintf(why, sizeof(why), "want a value of at most %d characters",
+                     CMDLINE_VALUE_MAX - 1);
+        else if (child_config_apply(entry.key, entry.value, accepted, count, modules,
+                                    module_count, why))
+            continue;
+        printf("root: %s: %s; ignored\n", shown, why);
+    }
+    for (size_t i = 0; i < count; i++)
+        children[i].config = accepted[i];
     return count;
 }
 
-static bool set_entry_state(struct child *child, uint32_t vp, uint64_t entry, char *why)
+static bool set_registers(struct child *child, uint32_t vp, const struct hv_register_assoc *assoc,
+                          uint32_t count, char *why)
 {
-    static const uint32_t names[] = {
-        HV_X64_REGISTER_RIP, HV_X64_REGISTER_RSP, HV_X64_REGISTER_RAX, HV_X64_REGISTER_RBX,
-        HV_X64_REGISTER_RCX, HV_REGISTER_EXPLICIT_SUSPEND,
-    };
-    /* ESP is undefined by the contract (the guests load their own): 0. */
-    const uint64_t values[] = { entry, 0, CHILD_ENTRY_MAGIC, child->ram_bytes, vp, 0 };
-    struct hv_register_assoc assoc[sizeof(names) / sizeof(names[0])];
-    memset(assoc, 0, sizeof(assoc));
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        assoc[i].name = names[i];
-        assoc[i].value.reg64 = values[i];
-    }
-    uint16_t status = hvcall_set_vp_registers(child->partition_id, vp, assoc,
-                                              sizeof(names) / sizeof(names[0]));
+    uint16_t status = hvcall_set_vp_registers(child->partition_id, vp, assoc, count);
     if (status != HV_STATUS_SUCCESS)
         snprintf(why, VMMS_WHY_MAX, "HvCallSetVpRegisters on VP %u: status %#x", vp, status);
     return status == HV_STATUS_SUCCESS;
 }
 
-/* RAM, the module in it, mapped at GPA 0. */
-static bool prepare_memory(struct child *child, const struct root_module *module,
-                           uint64_t *entry, char *why)
+static struct hv_register_assoc reg64(uint32_t name, uint64_t value)
+{
+    struct hv_register_assoc a;
+    memset(&a, 0, sizeof(a));
+    a.name = name;
+    a.value.reg64 = value;
+    return a;
+}
+
+/* The 32-bit entry of an ELF child (images/guests/README.md, "Entry state"). */
+static bool set_elf_entry_state(struct child *child, uint32_t vp, uint64_t entry, char *why)
+{
+    /* ESP is undefined by the contract (the guests load their own): 0. */
+    const struct hv_register_assoc assoc[] = {
+        reg64(HV_X64_REGISTER_RIP, entry), reg64(HV_X64_REGISTER_RSP, 0),
+        reg64(HV_X64_REGISTER_RAX, CHILD_ENTRY_MAGIC),
+        reg64(HV_X64_REGISTER_RBX, child->ram_bytes), reg64(HV_X64_REGISTER_RCX, vp),
+        reg64(HV_REGISTER_EXPLICIT_SUSPEND, 0),
+    };
+    return set_registers(child, vp, assoc, sizeof(assoc) / sizeof(assoc[0]), why);
+}
+
+static struct hv_register_assoc flat_segment(uint32_t name, uint16_t selector,
+                                             uint16_t attributes)
+{
+    struct hv_register_assoc a;
+    memset(&a, 0, sizeof(a));
+    a.name = name;
+    a.value.segment = (struct hv_x64_segment_register){
+        .base = 0, .limit = 0xFFFFFFFFu, .selector = selector, .attributes = attributes };
+    return a;
+}
+
+/*
+ * The 64-bit boot protocol's entry on VP 0 (Linux Documentation/arch/x86/boot.rst, "64-bit
+ * Boot Protocol"): long mode with the loader's identity map, CS = __BOOT_CS (64-bit code),
+ * DS/ES/SS = __BOOT_DS, interrupts off, RSI = boot_params, RIP = startup_64. The order is
+ * architectural (CR4.PAE, EFER.LME, CR3, CR0.PG, then CS.L): the hypervisor checks each
+ * value in the state it produces (hv/root_call_checks.h). The other VPs stay held by
+ * HvRegisterExplicitSuspend: Linux starts its APs itself, by INIT/SIPI through the LAPIC.
+ */
+static bool set_linux_entry_state(struct child *child, const struct bzimage_layout *l,
+                                  char *why)
+{
+    struct hv_register_assoc gdtr;
+    memset(&gdtr, 0, sizeof(gdtr));
+    gdtr.name = HV_X64_REGISTER_GDTR;
+    gdtr.value.table.base = l->gdt_gpa;
+    gdtr.value.table.limit = l->gdt_limit;
+    const struct hv_register_assoc assoc[] = {
+        reg64(HV_X64_REGISTER_CR4, l->cr4),
+        reg64(HV_X64_REGISTER_EFER, l->efer),
+        reg64(HV_X64_REGISTER_CR3, l->cr3),
+        reg64(HV_X64_REGISTER_CR0, l->cr0),
+        flat_segment(HV_X64_REGISTER_CS, BZIMAGE_CODE_SELECTOR, l->code_attributes),
+        flat_segment(HV_X64_REGISTER_DS, BZIMAGE_DATA_SELECTOR, l->data_attributes),
+        flat_segment(HV_X64_REGISTER_ES, BZIMAGE_DATA_SELECTOR, l->data_attributes),
+        flat_segment(HV_X64_REGISTER_SS, BZIMAGE_DATA_SELECTOR, l->data_attributes),
+        gdtr,
+        reg64(HV_X64_REGISTER_RFLAGS, 0x2), /* IF clear; bit 1 always reads 1 */
+        reg64(HV_X64_REGISTER_RSI, l->boot_params_gpa),
+        reg64(HV_X64_REGISTER_RSP, 0),
+        reg64(HV_X64_REGISTER_RIP, l->entry_gpa),
+        reg64(HV_REGISTER_EXPLICIT_SUSPEND, 0),
+    };
+    return set_registers(child, 0, assoc, sizeof(assoc) / sizeof(assoc[0]), why);
+}
+
+/* A boot module's bytes, or NULL with the reason. */
+static const uint8_t *module_bytes(const char *name, size_t *size, char *why)
+{
+    const struct root_module *module = find_module(name);
+    if (!module || module->end <= module->start) {
+        snprintf(why, VMMS_WHY_MAX, "boot module %s is empty", name);
+        return NULL;
+    }
+    *size = (size_t)(module->end - module->start);
+    return (const uint8_t *)(uintptr_t)module->start;
+}
+
+/* A bzImage with its initrd, command line and the child's ACPI tables in the hole at the
+ * top of RAM that the loader reports as ACPI data (root/bzimage.h, root/child_acpi.h). */
+static bool load_linux(struct child *child, const uint8_t *image, size_t size,
+                       struct bzimage_layout *layout, char *why)
+{
+    const uint8_t *initrd = NULL;
+    size_t initrd_size = 0;
+    if (child->config.initrd[0] &&
+        !(initrd = module_bytes(child->config.initrd, &initrd_size, why)))
+        return false;
+    uint64_t acpi = bzimage_acpi_base(child->ram_bytes);
+    uint64_t rsdp = 0;
+    const struct child_acpi_config acpi_config = { .vp_count = child->config.vp_count };
+    if (!acpi || !child_acpi_build(child->ram + acpi, BZIMAGE_ACPI_SIZE, acpi, &acpi_config,
+                                   &rsdp)) {
+        snprintf(why, VMMS_WHY_MAX, "no room for the ACPI tables in %u MiB with %u VPs",
+                 child->config.memory_mib, child->config.vp_count);
+        return false;
+    }
+    char loader_why[BZIMAGE_WHY_MAX];
+    if (!bzimage_load(image, size, initrd, initrd_size, child->config.cmdline, child->ram,
+                      child->ram_bytes, rsdp, layout, loader_why)) {
+        snprintf(why, VMMS_WHY_MAX, "module %s: %s", child->config.module, loader_why);
+        return false;
+    }
+    printf("root: child %s: Linux boot protocol %u.%02u, kernel at %#lx, initrd %lu bytes at "
+           "%#lx, ACPI RSDP at %#lx\n", child->config.name, layout->protocol_version >> 8u,
+           layout->protocol_version & 0xFFu, layout->kernel_gpa, layout->initrd_size,
+           layout->initrd_gpa, rsdp);
+    return true;
+}
+
+/* RAM (allocated at the first start and reused by a restart: root memory has no free),
+ * zeroed, the module loaded into it, mapped at GPA 0. */
+static bool prepare_memory(struct child *child, const uint8_t *image, size_t size,
+                           struct bzimage_layout *layout, uint64_t *entry, char *why)
 {
     child->ram_bytes = (uint64_t)child->config.memory_mib * MIB;
-    uint64_t ram = root_memory_alloc(child->ram_bytes, CHILD_RAM_ALIGN);
-    if (!ram) {
-        snprintf(why, VMMS_WHY_MAX, "no root memory for %u MiB (%lu MiB free)",
-                 child->config.memory_mib, root_memory_free_bytes() >> 20);
-        return false;
+    if (!child->ram) {
+        uint64_t ram = root_memory_alloc(child->ram_bytes, CHILD_RAM_ALIGN);
+        if (!ram) {
+            snprintf(why, VMMS_WHY_MAX, "no root memory for %u MiB (%lu MiB free)",
+                     child->config.memory_mib, root_memory_free_bytes() >> 20);
+            return false;
+        }
+        child->ram = (uint8_t *)(uintptr_t)ram;
     }
-    child->ram = (uint8_t *)(uintptr_t)ram;
-    /* A child sees only what it loaded and zeros, never older root data. */
+    /* A child sees only what it loaded and zeros, never older root data or its own past. */
     memset(child->ram, 0, child->ram_bytes);
-    struct loader_result loaded;
-    if (!loader_load_elf((const uint8_t *)(uintptr_t)module->start,
-                         (size_t)(module->end - module->start), child->ram, child->ram_bytes,
-                         &loaded)) {
-        snprintf(why, VMMS_WHY_MAX, "module %s: %s", child->config.module, loaded.error);
-        return false;
+    if (child->is_linux) {
+        if (!load_linux(child, image, size, layout, why))
+            return false;
+        *entry = layout->entry_gpa;
+    } else {
+        struct loader_result loaded;
+        if (!loader_load_elf(image, size, child->ram, child->ram_bytes, &loaded)) {
+            snprintf(why, VMMS_WHY_MAX, "module %s: %s", child->config.module, loaded.error);
+            return false;
+        }
+        *entry = loaded.entry;
     }
-    *entry = loaded.entry;
-    uint16_t status = hvcall_map_gpa_range(child->partition_id, 0, ram, child->ram_bytes,
+    uint16_t status = hvcall_map_gpa_range(child->partition_id, 0,
+                                           (uint64_t)(uintptr_t)child->ram, child->ram_bytes,
                                            HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE |
                                                HV_MAP_GPA_EXECUTABLE);
     if (status != HV_STATUS_SUCCESS)
@@ -128,21 +256,24 @@ static bool prepare_memory(struct child *child, const struct root_module *module
 
 static bool start_child(struct child *child, char *why)
 {
-    const struct root_module *module = find_module(child->config.module);
-    if (!module || module->end <= module->start) {
-        snprintf(why, VMMS_WHY_MAX, "boot module %s is empty", child->config.module);
+    size_t size = 0;
+    const uint8_t *image = module_bytes(child->config.module, &size, why);
+    if (!image)
         return false;
-    }
+    /* A module with a bzImage setup header boots by the Linux boot protocol, any other as
+     * an ELF (which the loader checks). */
+    child->is_linux = bzimage_probe(image, size);
     uint16_t status = hvcall_create_partition(0, &child->partition_id);
     if (status != HV_STATUS_SUCCESS) {
         snprintf(why, VMMS_WHY_MAX, "HvCallCreatePartition: status %#x", status);
         return false;
     }
     uint64_t entry = 0;
+    struct bzimage_layout layout;
     bool ok = false;
     if ((status = hvcall_initialize_partition(child->partition_id)) != HV_STATUS_SUCCESS) {
         snprintf(why, VMMS_WHY_MAX, "HvCallInitializePartition: status %#x", status);
-    } else if (prepare_memory(child, module, &entry, why)) {
+    } else if (prepare_memory(child, image, size, &layout, &entry, why)) {
         status = hvcall_finalize_partition(child->partition_id);
         if (status != HV_STATUS_SUCCESS)
             snprintf(why, VMMS_WHY_MAX, "HvCallFinalizePartition: status %#x", status);
@@ -155,10 +286,12 @@ static bool start_child(struct child *child, char *why)
             ok = false;
         }
     }
-    /* All VPs exist before the first runs: they start at the entry together. */
+    /* All VPs exist before the first runs: an ELF child's start at the entry together. */
     child->running = ok;
-    for (uint32_t vp = 0; ok && vp < child->config.vp_count; vp++)
-        ok = set_entry_state(child, vp, entry, why);
+    if (ok && child->is_linux)
+        ok = set_linux_entry_state(child, &layout, why);
+    for (uint32_t vp = 0; ok && !child->is_linux && vp < child->config.vp_count; vp++)
+        ok = set_elf_entry_state(child, vp, entry, why);
     if (!ok) {
         child->running = false;
         hvcall_delete_partition(child->partition_id);
@@ -167,6 +300,17 @@ static bool start_child(struct child *child, char *why)
     printf("root: child %s: partition %lu, %u MiB, %u VPs, entry %#lx\n", child->config.name,
            child->partition_id, child->config.memory_mib, child->config.vp_count, entry);
     return true;
+}
+
+/* The worker's restart of a child that reset itself: a new partition from the same
+ * declaration, in the same RAM. */
+static bool restart_child(struct child *child)
+{
+    char why[VMMS_WHY_MAX];
+    if (start_child(child, why))
+        return true;
+    printf("root: child %s: %s; not restarted\n", child->config.name, why);
+    return false;
 }
 
 void root_vmms_run(void)
@@ -185,6 +329,7 @@ void root_vmms_run(void)
     worker_enable_messages();
     for (size_t i = 0; i < count; i++) {
         char why[VMMS_WHY_MAX];
+        children[i].restart = restart_child;
         if (!start_child(&children[i], why)) {
             printf("root: child %s: %s; not started\n", children[i].config.name, why);
             children[i].failed = true;
@@ -193,5 +338,6 @@ void root_vmms_run(void)
     /* Started once the children run: it measures the root's responsiveness under their
      * load, not the time the root spends creating them. */
     heartbeat_start(root_boot_info->cmdline);
+    mgmt_server_serve_children(children, count); /* /v1/partitions (root/mgmt_server.h) */
     worker_run(children, count, cmdline_flag(root_boot_info->cmdline, "exit_when_idle"));
 }

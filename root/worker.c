@@ -8,11 +8,13 @@
 #include "hv/intercept_abi.h"
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
+#include "root/child_acpi.h"
 #include "root/heartbeat.h"
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
 #include "root/mmio.h"
+#include "root/platform.h"
 
 #define CR0_PG (1ull << 31)
 #define RFLAGS_DF (1ull << 10)
@@ -20,8 +22,16 @@
 #define SEGMENT_ATTRIBUTE_DB (1u << 14) /* default operation size 32 bits */
 #define VECTOR_UD 6
 #define VECTOR_GP 13
-#define PM1_CONTROL_SLP_EN (1u << 13)
-#define PM1_CONTROL_SLP_TYP (7u << 10)
+#define PAGE_SIZE 4096ull
+
+/* The platform the worker emulates is the one the child's ACPI tables describe. */
+_Static_assert(PM_EVENT_PORT == CHILD_ACPI_PM1A_EVENT_PORT, "FADT PM1a_EVT_BLK");
+_Static_assert(PM_CONTROL_PORT == CHILD_ACPI_PM1A_CONTROL_PORT, "FADT PM1a_CNT_BLK");
+_Static_assert(PM_TIMER_PORT == CHILD_ACPI_PM_TIMER_PORT, "FADT PM_TMR_BLK");
+_Static_assert(PM_RESET_PORT == CHILD_ACPI_RESET_PORT, "FADT RESET_REG");
+_Static_assert(PM_RESET_VALUE == CHILD_ACPI_RESET_VALUE, "FADT RESET_VALUE");
+_Static_assert(CHILD_IOAPIC_BASE == CHILD_ACPI_IOAPIC_ADDRESS, "MADT IOAPIC address");
+_Static_assert(WORKER_SCI_IRQ == CHILD_ACPI_SCI_IRQ, "FADT SCI_INT");
 #define GPR_COUNT 16
 #define SEGMENT_COUNT 6
 /* RIP, RFLAGS, 16 GPRs, HvRegisterInterceptSuspend: the most one completion sets. */
@@ -51,8 +61,20 @@ static void completion_add(struct completion *c, uint32_t name, uint64_t value)
 
 static void print_child_line(void *ctx, const char *text, size_t length)
 {
-    const struct child *child = ctx;
+    struct child *child = ctx;
     printf("[%s] %.*s\n", child->config.name, (int)length, text);
+    /* The test hook types the next line of its input each time the child's init says it
+     * reads the console; what is left waits for the next time (a reboot's shell). */
+    size_t marker = strlen(WORKER_CONSOLE_INPUT_AFTER);
+    const char *input = child->config.console_input + child->console_input_at;
+    if (*input && length >= marker && memcmp(text, WORKER_CONSOLE_INPUT_AFTER, marker) == 0) {
+        const char *enter = strchr(input, '\r');
+        size_t line = enter ? (size_t)(enter - input) + 1 : strlen(input);
+        size_t taken = uart_input(&child->com1, (const uint8_t *)input, line);
+        child->console_input_at += line;
+        root_info("child %s: typed %zu of %zu bytes of test console input", child->config.name,
+                  taken, line);
+    }
 }
 
 static bool all_stopped(const struct child *children, size_t count)
@@ -63,14 +85,23 @@ static bool all_stopped(const struct child *children, size_t count)
     return true;
 }
 
-/* The stop line, then the partition goes. Its RAM stays allocated: root memory has no
- * free yet (root/memory.h), so a stopped child's memory is not reused. */
+/* The partition goes; its RAM stays allocated (root memory has no free yet, root/memory.h)
+ * and is reused only by a restart of the same child. */
+static void child_delete(struct child *child)
+{
+    child->running = false;
+    uint16_t status = hvcall_delete_partition(child->partition_id);
+    if (status != HV_STATUS_SUCCESS)
+        root_error("child %s: HvCallDeletePartition(%lu) failed: status %#x",
+                   child->config.name, child->partition_id, status);
+}
+
+/* The stop line, then the partition goes. */
 static void child_stop(struct child *child, const char *reason)
 {
     if (!child->running)
         return;
-    child->running = false;
-    uart_flush(&child->com1);
+    uart_flush(&child->com1); /* its last words before the stop line */
     child->failed = strcmp(reason, "poweroff") != 0 ||
                     (child->has_exit_code && child->exit_code != 0);
     if (child->has_exit_code)
@@ -78,10 +109,23 @@ static void child_stop(struct child *child, const char *reason)
                child->exit_code);
     else
         printf("hvfw: child %s stopped reason=%s\n", child->config.name, reason);
-    uint16_t status = hvcall_delete_partition(child->partition_id);
-    if (status != HV_STATUS_SUCCESS)
-        root_error("child %s: HvCallDeletePartition(%lu) failed: status %#x",
-                   child->config.name, child->partition_id, status);
+    child_delete(child);
+}
+
+/* A reset of the platform (the reset register): the child starts again from its
+ * declaration, in a new partition, as a machine does after a reboot. */
+static void child_reset(struct child *child)
+{
+    if (!child->running)
+        return;
+    uart_flush(&child->com1);
+    printf("hvfw: child %s restarting\n", child->config.name);
+    child_delete(child);
+    child->restarts++;
+    if (child->restart && child->restart(child))
+        return;
+    child->failed = true;
+    printf("hvfw: child %s stopped reason=reset-failed\n", child->config.name);
 }
 
 /* Writes the registers and resumes the VP; a refused completion stops the child (it
@@ -156,14 +200,60 @@ static bool is_com1(uint32_t port)
     return port >= WORKER_COM1_BASE && port < WORKER_COM1_BASE + UART_PORT_COUNT;
 }
 
-static uint8_t port_read_byte(struct child *child, uint32_t port)
+/* ---- interrupts ------------------------------------------------------------------------- */
+
+/* The devices' interrupt lines after an access to one of them: COM1 on ISA IRQ 4 (active
+ * high), the SCI on GSI 9 (active low, the MADT's override). */
+static void update_interrupt_lines(struct child *child)
+{
+    bool com1 = uart_interrupt_line(&child->com1);
+    if (com1 != child->com1_line) {
+        child->com1_line = com1;
+        child_ioapic_set_pin(&child->ioapic, WORKER_COM1_IRQ, com1);
+    }
+    child_ioapic_set_pin(&child->ioapic, WORKER_SCI_IRQ, !pm_sci_active(&child->pm));
+}
+
+/* ---- I/O ports ------------------------------------------------------------------------ */
+
+/* A port nothing decodes: named once per child (Linux probes a dozen). */
+static void log_absent_port(struct child *child, uint32_t vp_index, uint32_t port, bool write)
+{
+    port &= 0xFFFFu;
+    uint8_t bit = (uint8_t)(1u << (port % 8));
+    if (child->ports_logged[port / 8] & bit)
+        return;
+    child->ports_logged[port / 8] |= bit;
+    root_info("child %s VP %u: %s port %#x: no device (reads all ones, writes dropped)",
+              child->config.name, vp_index, write ? "OUT to" : "IN from", port);
+}
+
+static uint8_t port_read_byte(struct child *child, uint32_t vp_index, uint32_t port)
 {
     if (is_com1(port))
         return uart_read(&child->com1, port - WORKER_COM1_BASE);
+    if (cmos_rtc_owns_port(port))
+        return cmos_rtc_read(&child->rtc, port, root_time_ns());
+    log_absent_port(child, vp_index, port, false);
     return 0xFF; /* nothing there: the bus floats high */
 }
 
-/* False if the write stopped the child. */
+static uint32_t port_read(struct child *child, uint32_t vp_index, uint32_t port, unsigned size)
+{
+    uint32_t value = 0;
+    if (pm_owns_port(port)) {
+        value = pm_read(&child->pm, port, size, root_time_ns());
+    } else if (pci_config_owns_port(port)) {
+        value = pci_config_read(&child->pci, port, size);
+    } else {
+        for (unsigned i = 0; i < size; i++)
+            value |= (uint32_t)port_read_byte(child, vp_index, port + i) << (8 * i);
+    }
+    update_interrupt_lines(child);
+    return value;
+}
+
+/* False if the write stopped or restarted the child. */
 static bool port_write(struct child *child, uint32_t vp_index, uint32_t port, unsigned size,
                        uint32_t value)
 {
@@ -172,22 +262,32 @@ static bool port_write(struct child *child, uint32_t vp_index, uint32_t port, un
         child->exit_code = value;
         return true;
     }
-    if (port == WORKER_PM1A_CONTROL_PORT && size == 2) {
-        if ((value & PM1_CONTROL_SLP_EN) && (value & PM1_CONTROL_SLP_TYP) == 0) {
+    if (pm_owns_port(port)) {
+        switch (pm_write(&child->pm, port, size, value, root_time_ns())) {
+        case PM_ACTION_POWER_OFF:
             child_stop(child, "poweroff");
             return false;
+        case PM_ACTION_RESET:
+            child_reset(child);
+            return false;
+        case PM_ACTION_NONE:
+            break;
         }
-        root_debug("child %s VP %u: PM1a control %#x: no sleep state entered",
-                   child->config.name, vp_index, value);
-        return true;
+    } else if (pci_config_owns_port(port)) {
+        pci_config_write(&child->pci, port, size, value);
+    } else {
+        for (unsigned i = 0; i < size; i++) {
+            if (is_com1(port + i))
+                uart_write(&child->com1, port + i - WORKER_COM1_BASE,
+                           (uint8_t)(value >> (8 * i)));
+            else if (cmos_rtc_owns_port(port + i))
+                cmos_rtc_write(&child->rtc, port + i, (uint8_t)(value >> (8 * i)),
+                               root_time_ns());
+            else
+                log_absent_port(child, vp_index, port + i, true);
+        }
     }
-    for (unsigned i = 0; i < size; i++) {
-        if (is_com1(port + i))
-            uart_write(&child->com1, port + i - WORKER_COM1_BASE, (uint8_t)(value >> (8 * i)));
-        else
-            root_debug("child %s VP %u: OUT %#x <- %#x dropped (no device)", child->config.name,
-                       vp_index, port + i, (value >> (8 * i)) & 0xFF);
-    }
+    update_interrupt_lines(child);
     return true;
 }
 
@@ -302,6 +402,7 @@ static void handle_string_io(struct child *child, const struct hv_x64_io_port_in
         uint64_t step = (h->rflags & RFLAGS_DF) ? s.address_mask : 1; /* -1 or +1 */
         rsi = (rsi & ~s.address_mask) | ((rsi + step) & s.address_mask);
     }
+    update_interrupt_lines(child);
     completion_add(&c, HV_X64_REGISTER_RSI, rsi);
     if (rep)
         completion_add(&c, HV_X64_REGISTER_RCX, (m->rcx & ~s.address_mask) | remaining);
@@ -331,9 +432,7 @@ static void handle_io(struct child *child, const struct hv_x64_io_port_intercept
     struct completion c = { .count = 0 };
     uint32_t port = m->port_number;
     if (h->intercept_access_type == HV_INTERCEPT_ACCESS_TYPE_READ) {
-        uint32_t value = 0;
-        for (unsigned i = 0; i < size; i++)
-            value |= (uint32_t)port_read_byte(child, port + i) << (8 * i);
+        uint32_t value = port_read(child, h->vp_index, port, size);
         /* IN AL/AX keeps the rest of RAX; IN EAX zero-extends into RAX (Intel SDM Vol. 1,
          * 3.4.1.1). */
         uint64_t keep = size == 4 ? 0 : ~((1ull << (8 * size)) - 1);
@@ -341,13 +440,13 @@ static void handle_io(struct child *child, const struct hv_x64_io_port_intercept
     } else {
         uint32_t value = (uint32_t)(m->rax & (size == 4 ? 0xFFFFFFFFull : (1ull << (8 * size)) - 1));
         if (!port_write(child, h->vp_index, port, size, value))
-            return; /* powered off */
+            return; /* powered off or restarted */
     }
     completion_add(&c, HV_X64_REGISTER_RIP, next_rip(h, h->instruction_length & 0xF));
     complete(child, h->vp_index, &c);
 }
 
-/* ---- memory: the test device, else #GP --------------------------------------------- */
+/* ---- memory-mapped devices ---------------------------------------------------------- */
 
 struct mmio_context {
     struct child *child;
@@ -443,8 +542,61 @@ static bool mmio_load_state(struct mmio_context *x, uint32_t vp_index)
     return true;
 }
 
-static void handle_test_device(struct child *child,
-                               const struct hv_x64_memory_intercept_message *m)
+/* An unmapped GPA nothing decodes: reads all ones, writes go nowhere (what a PC's bus
+ * does, and what Linux's probes expect rather than a fault). */
+static bool absent_read(void *dev, uint64_t offset, unsigned size, uint64_t *value)
+{
+    (void)dev;
+    (void)offset;
+    *value = size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+    return true;
+}
+
+static bool absent_write(void *dev, uint64_t offset, unsigned size, uint64_t value)
+{
+    (void)dev;
+    (void)offset;
+    (void)size;
+    (void)value;
+    return true;
+}
+
+static bool ioapic_mmio_read(void *dev, uint64_t offset, unsigned size, uint64_t *value)
+{
+    return child_ioapic_read(dev, offset, size, value);
+}
+
+static bool ioapic_mmio_write(void *dev, uint64_t offset, unsigned size, uint64_t value)
+{
+    return child_ioapic_write(dev, offset, size, value);
+}
+
+/* The device at `gpa`: the IOAPIC, the test device, or an absent page (logged once per
+ * page, the first WORKER_MMIO_LOGGED_MAX pages). */
+static struct mmio_device device_at(struct child *child, uint32_t vp_index, uint64_t gpa,
+                                    uint64_t rip)
+{
+    if (gpa >= TEST_DEVICE_BASE && gpa - TEST_DEVICE_BASE < TEST_DEVICE_SIZE)
+        return test_device_mmio(&child->device);
+    if (gpa >= CHILD_IOAPIC_BASE && gpa - CHILD_IOAPIC_BASE < CHILD_IOAPIC_WINDOW_SIZE)
+        return (struct mmio_device){ .base = CHILD_IOAPIC_BASE, .size = CHILD_IOAPIC_WINDOW_SIZE,
+                                     .read = ioapic_mmio_read, .write = ioapic_mmio_write,
+                                     .dev = &child->ioapic };
+    uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    bool logged = false;
+    for (unsigned i = 0; i < child->mmio_logged_count; i++)
+        logged |= child->mmio_logged[i] == page;
+    if (!logged && child->mmio_logged_count < WORKER_MMIO_LOGGED_MAX) {
+        child->mmio_logged[child->mmio_logged_count++] = page;
+        root_info("child %s VP %u: GPA %#lx (rip %#lx): no device in page %#lx (reads all "
+                  "ones, writes dropped)", child->config.name, vp_index, gpa, rip, page);
+    }
+    return (struct mmio_device){ .base = page, .size = PAGE_SIZE, .read = absent_read,
+                                 .write = absent_write, .dev = NULL };
+}
+
+/* An access outside the child's RAM, carried out by decoding the instruction. */
+static void handle_memory(struct child *child, const struct hv_x64_memory_intercept_message *m)
 {
     const struct hv_x64_intercept_message_header *h = &m->header;
     struct completion c = { .count = 0 };
@@ -463,7 +615,7 @@ static void handle_test_device(struct child *child,
         .gva_valid = m->memory_access_info & HV_MEMORY_ACCESS_GVA_VALID,
         .gva = m->guest_virtual_address,
     };
-    struct mmio_device device = test_device_mmio(&child->device);
+    struct mmio_device device = device_at(child, h->vp_index, access.gpa, h->rip);
     struct mmio_outcome outcome;
     enum mmio_result result = mmio_emulate(&access, &device, &mmio_vcpu, &x, &outcome);
     /* Registers a REP string instruction updated before a failure stay updated. */
@@ -477,28 +629,14 @@ static void handle_test_device(struct child *child,
         complete(child, h->vp_index, &c);
         return;
     }
-    root_info("child %s VP %u: test device access at GPA %#lx, rip %#lx not emulated (%s: %s): "
-              "%s", child->config.name, h->vp_index, m->guest_physical_address, h->rip,
+    root_info("child %s VP %u: access at GPA %#lx, rip %#lx not emulated (%s: %s): %s",
+              child->config.name, h->vp_index, m->guest_physical_address, h->rip,
               mmio_result_name(result), outcome.reason ? outcome.reason : "-",
               result == MMIO_UNSUPPORTED ? "#UD" : "#GP");
     if (result == MMIO_UNSUPPORTED)
         complete_with_exception(child, h->vp_index, VECTOR_UD, false, &c);
     else
         complete_with_gp(child, h->vp_index, &c);
-}
-
-static void handle_memory(struct child *child, const struct hv_x64_memory_intercept_message *m)
-{
-    const struct hv_x64_intercept_message_header *h = &m->header;
-    uint64_t gpa = m->guest_physical_address;
-    if (gpa >= TEST_DEVICE_BASE && gpa - TEST_DEVICE_BASE < TEST_DEVICE_SIZE) {
-        handle_test_device(child, m);
-        return;
-    }
-    printf("root: child %s VP %u: access to unmapped GPA %#lx at rip %#lx: #GP\n",
-           child->config.name, h->vp_index, gpa, h->rip);
-    struct completion c = { .count = 0 };
-    complete_with_gp(child, h->vp_index, &c);
 }
 
 /* ---- MSR and CPUID ------------------------------------------------------------------------ */
@@ -598,6 +736,16 @@ void worker_child_init(struct child *child)
 {
     uart_init(&child->com1, print_child_line, child);
     test_device_init(&child->device);
+    /* No delivery yet: HvCallAssertVirtualInterrupt (the hypervisor's virtual LAPICs) is
+     * not there, so the IOAPIC's messages go nowhere, as with a LAPIC-less CPU. */
+    child_ioapic_init(&child->ioapic, CHILD_ACPI_IOAPIC_ID, NULL, child);
+    pm_init(&child->pm, root_time_ns());
+    pci_config_init(&child->pci);
+    cmos_rtc_init(&child->rtc, root_time_ns());
+    child->com1_line = false;
+    child->has_exit_code = false;
+    /* The SCI is active low: its idle line is high (an unmasked entry must not fire). */
+    update_interrupt_lines(child);
 }
 
 /* SIMP: the hypervisor writes intercept messages into this page's SINT0 slot. */
@@ -634,6 +782,7 @@ static volatile uint8_t *slot_flags(uintptr_t slot)
 {
     return (volatile uint8_t *)(slot + offsetof(struct hv_message_header, message_flags));
 }
+
 
 void worker_run(struct child *children, size_t count, bool exit_when_idle)
 {

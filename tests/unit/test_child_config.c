@@ -1,5 +1,6 @@
 // sources: root/child_config.c
-/* child=NAME:MODULE:MEM_MIB:VPS declarations (root/child_config.c). */
+/* child=NAME:MODULE:MEM_MIB:VPS declarations and the per-child settings initrd.NAME,
+ * cmdline.NAME and test.console_input.NAME (root/child_config.c). */
 #include <check.h>
 #include <string.h>
 
@@ -83,6 +84,67 @@ START_TEST(names_are_unique)
 }
 END_TEST
 
+START_TEST(per_child_settings)
+{
+    const char *name;
+    ck_assert_int_eq(child_config_setting("initrd.web", &name), CHILD_SETTING_INITRD);
+    ck_assert_str_eq(name, "web");
+    ck_assert_int_eq(child_config_setting("cmdline.a", &name), CHILD_SETTING_CMDLINE);
+    ck_assert_int_eq(child_config_setting("test.console_input.a", &name),
+                     CHILD_SETTING_CONSOLE_INPUT);
+    ck_assert_str_eq(name, "a");
+    ck_assert_int_eq(child_config_setting("child", &name), CHILD_SETTING_NONE);
+    ck_assert_int_eq(child_config_setting("initrd", &name), CHILD_SETTING_NONE);
+
+    struct child_config c[2] = { 0 };
+    char why[CHILD_WHY_MAX];
+    ck_assert(child_config_parse("a:hello.elf:16:1", 4, c, 0, modules, 2, &c[0], why));
+    ck_assert(child_config_parse("b:hello.elf:16:1", 4, c, 1, modules, 2, &c[1], why));
+    ck_assert_str_eq(c[0].initrd, "");
+    ck_assert_str_eq(c[0].cmdline, "");
+    ck_assert_msg(child_config_apply("initrd.a", "memtest.elf", c, 2, modules, 2, why), "%s",
+                  why);
+    ck_assert_str_eq(c[0].initrd, "memtest.elf");
+    ck_assert_str_eq(c[1].initrd, "");
+    ck_assert(child_config_apply("cmdline.b", "console=ttyS0 quiet", c, 2, modules, 2, why));
+    ck_assert_str_eq(c[1].cmdline, "console=ttyS0 quiet");
+    ck_assert(child_config_apply("cmdline.b", "later wins", c, 2, modules, 2, why));
+    ck_assert_str_eq(c[1].cmdline, "later wins");
+    /* "\n" is Enter (a carriage return); a lone backslash stays. */
+    ck_assert(child_config_apply("test.console_input.a", "echo hi\\npoweroff -f\\n\\x", c, 2,
+                                 modules, 2, why));
+    ck_assert_str_eq(c[0].console_input, "echo hi\rpoweroff -f\r\\x");
+}
+END_TEST
+
+START_TEST(per_child_settings_refused)
+{
+    struct child_config c[1] = { 0 };
+    char why[CHILD_WHY_MAX];
+    ck_assert(child_config_parse("a:hello.elf:16:1", 4, c, 0, modules, 2, &c[0], why));
+    struct child_config before = c[0];
+    ck_assert(!child_config_apply("initrd.zz", "hello.elf", c, 1, modules, 2, why));
+    ck_assert_str_eq(why, "no child named zz is declared");
+    ck_assert(!child_config_apply("initrd.", "hello.elf", c, 1, modules, 2, why));
+    ck_assert(!child_config_apply("initrd.a", "missing.img", c, 1, modules, 2, why));
+    ck_assert_str_eq(why, "no boot module is named missing.img");
+    ck_assert(!child_config_apply("initrd.a", "", c, 1, modules, 2, why));
+    ck_assert(!child_config_apply("cmdline.a", "bad\x1b[2J", c, 1, modules, 2, why));
+    ck_assert(strstr(why, "printable"));
+    ck_assert(!child_config_apply("child", "a", c, 1, modules, 2, why));
+    char longer[CHILD_CMDLINE_MAX + 2];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    ck_assert(!child_config_apply("cmdline.a", longer, c, 1, modules, 2, why));
+    ck_assert(!child_config_apply("test.console_input.a", longer, c, 1, modules, 2, why));
+    longer[CHILD_CMDLINE_MAX] = '\0'; /* exactly the most */
+    ck_assert(child_config_apply("cmdline.a", longer, c, 1, modules, 2, why));
+    ck_assert_uint_eq(strlen(c[0].cmdline), CHILD_CMDLINE_MAX);
+    memset(c[0].cmdline, 0, sizeof(c[0].cmdline));
+    ck_assert_mem_eq(&before, &c[0], sizeof(before)); /* refusals changed nothing */
+}
+END_TEST
+
 Suite *child_config_suite(void)
 {
     Suite *s = suite_create("child_config");
@@ -91,6 +153,8 @@ Suite *child_config_suite(void)
     tcase_add_test(tc, bad_shape_and_name);
     tcase_add_test(tc, bad_module_memory_and_vps);
     tcase_add_test(tc, names_are_unique);
+    tcase_add_test(tc, per_child_settings);
+    tcase_add_test(tc, per_child_settings_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,5 @@
-// sources: root/worker.c root/heartbeat.c root/uart.c root/mmio.c root/test_device.c libc-glue/decoder.c
+// sources: root/worker.c root/heartbeat.c root/uart.c root/mmio.c root/test_device.c
+// sources: root/child_ioapic.c root/pm.c root/pci_config.c root/cmos_rtc.c libc-glue/decoder.c
 // libs: build/host/zydis/libzydis-host.a
 /*
  * The root worker's message handling (root/worker.c, worker_handle_message) with the
@@ -18,6 +19,7 @@
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
+#include "root/child_messages.h"
 #include "root/worker.h"
 
 #define CHILD_ID 7
@@ -41,6 +43,7 @@ static struct {
     uint64_t gpr[16];
     uint64_t cr0;
     uint64_t segment_base[6];
+    uint64_t now_ns;
     uint8_t ram[RAM_BYTES];
 } fake;
 
@@ -58,6 +61,17 @@ void root_stop(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     abort();
+}
+
+uint64_t root_time_ns(void)
+{
+    return fake.now_ns;
+}
+
+/* Child messages and events (root/child_messages.c) are polled in worker_run only. */
+bool child_messages_poll(void)
+{
+    return false;
 }
 
 uint64_t root_memory_alloc(uint64_t size, uint64_t align)
@@ -537,6 +551,130 @@ START_TEST(unrecoverable_exception)
 }
 END_TEST
 
+START_TEST(platform_ports)
+{
+    /* The PM timer counts 3.579545 MHz of the root's clock from the child's start. */
+    fake.now_ns = 1000000000ull;
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x608, 4, 0xFFFFFFFFFFFFFFFFull);
+    resumed();
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX), 3579545); /* IN EAX zero-extends */
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x604, 2, 0);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX), 1); /* SCI_EN: ACPI mode */
+    /* PCI mechanism #1: the address reads back, the empty bus reads all ones. */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF8, 4, 0x80000000u);
+    resumed();
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0xCF8, 4, 0);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX), 0x80000000u);
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0xCFC, 4, 0);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX), 0xFFFFFFFFu);
+    /* An absent port: all ones, logged once however often it is probed. */
+    int logs = fake.logs;
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x21, 1, 0x1234);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX), 0x12FF);
+    ck_assert_int_eq(fake.logs, logs + 1);
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x21, 1, 0);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x21, 1, 0xFF);
+    ck_assert_int_eq(fake.logs, logs + 1);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x43, 1, 0x34);
+    ck_assert_int_eq(fake.logs, logs + 2);
+    resumed();
+    /* A PM1a control write with another SLP_TYP: no power off. */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x604, 2, 0x2000 | (5 << 10));
+    resumed();
+    ck_assert_str_eq(capture_end(), "");
+}
+END_TEST
+
+static int restarts_wanted;
+static int restart_calls;
+
+static bool fake_restart(struct child *c)
+{
+    ck_assert_ptr_eq(c, &child);
+    ck_assert(!c->running);
+    restart_calls++;
+    if (restarts_wanted-- <= 0)
+        return false;
+    c->running = true;
+    c->partition_id = CHILD_ID;
+    return true;
+}
+
+START_TEST(reset_register_restarts)
+{
+    child.restart = fake_restart;
+    restart_calls = 0;
+    restarts_wanted = 1;
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF9, 1, 0x02); /* not the reset value */
+    resumed();
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF9, 2, 0x06); /* not a byte */
+    resumed();
+    ck_assert_int_eq(restart_calls, 0);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF9, 1, 0x06);
+    ck_assert_int_eq(restart_calls, 1);
+    ck_assert_int_eq(fake.deletes, 1);
+    ck_assert(child.running);
+    ck_assert(!child.failed);
+    /* A restart that fails leaves it stopped and failed. */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF9, 1, 0x06);
+    ck_assert_int_eq(restart_calls, 2);
+    ck_assert(!child.running);
+    ck_assert(child.failed);
+    ck_assert_str_eq(capture_end(), "hvfw: child t restarting\n"
+                                    "hvfw: child t restarting\n"
+                                    "hvfw: child t stopped reason=reset-failed\n");
+}
+END_TEST
+
+START_TEST(reset_without_restart_hook)
+{
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0xCF9, 1, 0x06);
+    ck_assert(!child.running);
+    ck_assert(child.failed);
+    ck_assert_str_eq(capture_end(), "hvfw: child t restarting\n"
+                                    "hvfw: child t stopped reason=reset-failed\n");
+}
+END_TEST
+
+START_TEST(absent_and_ioapic_mmio)
+{
+    static const uint8_t load_1g[] = { 0x8B, 0x0D, 0x00, 0x00, 0x00, 0x40 }; /* mov ecx,[1G] */
+    static const uint8_t store_1g[] = { 0x89, 0x05, 0x04, 0x00, 0x00, 0x40 };
+    static const uint8_t select[] = { 0x89, 0x05, 0x00, 0x00, 0xC0, 0xFE }; /* IOREGSEL */
+    static const uint8_t window[] = { 0x8B, 0x0D, 0x10, 0x00, 0xC0, 0xFE }; /* IOWIN */
+    int logs = fake.logs;
+    fake.gpr[1] = 0x1111;
+    memory(0x40000000, load_1g, sizeof(load_1g));
+    resumed();
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RCX), 0xFFFFFFFFu);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RIP), 0x4006);
+    fake.gpr[0] = 0x12345678;
+    memory(0x40000004, store_1g, sizeof(store_1g)); /* same page: dropped, not logged */
+    resumed();
+    ck_assert_int_eq(fake.logs, logs + 1);
+    /* The IOAPIC: select the version register, read it through the window. */
+    fake.gpr[0] = 1;
+    memory(0xFEC00000, select, sizeof(select));
+    resumed();
+    memory(0xFEC00010, window, sizeof(window));
+    resumed();
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RCX), 0x00170011u);
+    ck_assert_int_eq(fake.logs, logs + 1);
+    /* A byte access to an IOAPIC register is refused: #GP. */
+    static const uint8_t byte_select[] = { 0x88, 0x05, 0x00, 0x00, 0xC0, 0xFE };
+    memory(0xFEC00000, byte_select, sizeof(byte_select));
+    exception_injected(13, true);
+    /* Many absent pages: the log stays bounded. */
+    for (uint32_t page = 0; page < 2 * WORKER_MMIO_LOGGED_MAX; page++) {
+        uint8_t load[] = { 0x8B, 0x0D, 0x00, 0x00, 0x00, 0x50 };
+        memcpy(&load[2], &(uint32_t){ 0x50000000u + page * 4096 }, 4);
+        memory(0x50000000u + page * 4096, load, sizeof(load));
+        resumed();
+    }
+    ck_assert_int_le(fake.logs, logs + WORKER_MMIO_LOGGED_MAX + 1);
+}
+END_TEST
+
 Suite *worker_suite(void)
 {
     Suite *s = suite_create("worker");
@@ -553,6 +691,10 @@ Suite *worker_suite(void)
     tcase_add_test(tc, other_string_io_faults);
     tcase_add_test(tc, stops_and_bad_messages);
     tcase_add_test(tc, unrecoverable_exception);
+    tcase_add_test(tc, platform_ports);
+    tcase_add_test(tc, reset_register_restarts);
+    tcase_add_test(tc, reset_without_restart_hook);
+    tcase_add_test(tc, absent_and_ioapic_mmio);
     suite_add_tcase(s, tc);
     return s;
 }
