@@ -31,8 +31,10 @@
 #include "vmbus/protocol.h"
 
 #define VMBUS_CHANNEL_MAX 16u
-#define VMBUS_CHANNEL_CONNECTION_ID_BASE 0x10000u
-/* Host messages waiting for room in the child's message queue: a reply per child message
+/* Channel kicks use connection ids 0x401..0x410: inside the child's connection-id space
+ * the hypervisor routes to the root (1..2047, docs/hypercalls.md "Messages and events"),
+ * clear of the message ids 1 and 4 and of the diagnostic echo 2047. */
+#define VMBUS_CHANNEL_CONNECTION_ID_BASE 0x400u/* Host messages waiting for room in the child's message queue: a reply per child message
  * plus one offer per channel, so a child that stops taking messages fills this and loses
  * further replies (logged), not the root's memory. */
 #define VMBUS_OUTBOX_MAX 64u
