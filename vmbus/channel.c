@@ -68,12 +68,24 @@ bool vmbus_channel_open(struct vmbus_channel *channel, const uint64_t *pfns,
     }
     channel->target_vp = target_vp;
     channel->state = VMBUS_CHANNEL_OPEN;
+    /* What on_open sends (a VSP that speaks first, like the integration services) is
+     * published by vmbus_channel_opened, after OPEN_RESULT. */
+    channel->in_batch = true;
     if (!channel->device->ops->on_open(channel, user_data)) {
         *why = "the device refused the open";
         detach(channel);
         return false;
     }
     return true;
+}
+
+void vmbus_channel_opened(struct vmbus_channel *channel)
+{
+    if (channel->state != VMBUS_CHANNEL_OPEN)
+        return;
+    channel->in_batch = false;
+    if (vmbus_ring_write_commit(&channel->outbound))
+        signal_child(channel);
 }
 
 static void publish(struct vmbus_channel *channel)

@@ -27,7 +27,8 @@ struct vmbus_gpadl;
 
 struct vmbus_device_ops {
     /* The child opened the channel (OPENCHANNEL's 120 bytes of user data); false refuses
-     * the open (OPEN_RESULT with a failure status). */
+     * the open (OPEN_RESULT with a failure status). Packets sent from here reach the child
+     * after the OPEN_RESULT. */
     bool (*on_open)(struct vmbus_channel *channel, const uint8_t *user_data);
     /* One parsed packet from the child, valid only during the call. */
     void (*on_packet)(struct vmbus_channel *channel, const struct vmbus_packet *packet);
@@ -105,9 +106,11 @@ const struct vmbus_gpadl *vmbus_channel_gpadl(struct vmbus_channel *channel, uin
 uint8_t *vmbus_channel_page(struct vmbus_channel *channel, uint64_t pfn);
 
 /* For vmbus/connection.c: attaches the rings of GPADL pages `pfns` split at
- * `downstream_offset` and calls on_open; false with a reason otherwise. */
+ * `downstream_offset` and calls on_open; false with a reason otherwise. Packets on_open
+ * sends stay unpublished until vmbus_channel_opened, called once OPEN_RESULT is posted. */
 bool vmbus_channel_open(struct vmbus_channel *channel, const uint64_t *pfns,
                         uint32_t page_count, uint32_t downstream_offset, uint32_t target_vp,
                         const uint8_t *user_data, const char **why);
+void vmbus_channel_opened(struct vmbus_channel *channel);
 
 #endif

@@ -352,6 +352,8 @@ static void on_open_channel(struct vmbus_connection *c, const struct vmbus_messa
         refuse(c, m, why);
     send_open_result(c, o->child_relid, o->open_id,
                      why ? VMBUS_STATUS_UNSUCCESSFUL : VMBUS_STATUS_SUCCESS);
+    if (!why)
+        vmbus_channel_opened(ch);
 }
 
 static void on_close_channel(struct vmbus_connection *c, const struct vmbus_message *m)

@@ -44,6 +44,7 @@ static struct {
     bool queue_full;
     uint32_t signals;
     uint32_t signal_vp, signal_sint, signal_flag;
+    uint32_t events, last_post_event, last_signal_event; /* order of posts and signals */
     uint32_t logs;
     char last_log[256];
 } host;
@@ -64,6 +65,7 @@ static bool fake_post(void *context, uint32_t vp, uint32_t sint, const void *pay
     p->sint = sint;
     p->size = size;
     memcpy(p->u.bytes, payload, size);
+    host.last_post_event = ++host.events;
     return true;
 }
 
@@ -74,6 +76,7 @@ static void fake_signal(void *context, uint32_t vp, uint32_t sint, uint32_t flag
     host.signal_vp = vp;
     host.signal_sint = sint;
     host.signal_flag = flag;
+    host.last_signal_event = ++host.events;
 }
 
 static uint8_t *fake_page(void *context, uint64_t pfn)
@@ -104,9 +107,12 @@ static const struct vmbus_host_ops ops = {
 struct fake_device {
     struct vmbus_device device;
     int opens, closes, packets, writable;
-    bool refuse_open, echo;
+    bool refuse_open, echo, greet;
     uint8_t user_data[120];
     uint64_t last_id;
+    uint32_t gpa_ranges, gpa_pfns, gpa_bytes;
+    uint64_t gpa_second_pfn;
+    uint8_t *gpa_second_page;
 };
 
 static void on_packet(struct vmbus_channel *channel, const struct vmbus_packet *packet)
@@ -114,6 +120,14 @@ static void on_packet(struct vmbus_channel *channel, const struct vmbus_packet *
     struct fake_device *f = channel->device->context;
     f->packets++;
     f->last_id = packet->transaction_id;
+    if (packet->type == VMBUS_PACKET_GPA_DIRECT) {
+        /* What storvsp does with a request: the data pages, checked to be child RAM. */
+        f->gpa_ranges = packet->range_count;
+        f->gpa_pfns = packet->ranges[0].pfn_count;
+        f->gpa_bytes = packet->ranges[0].byte_count;
+        f->gpa_second_pfn = vmbus_gpa_range_pfn(&packet->ranges[0], 1);
+        f->gpa_second_page = vmbus_channel_page(channel, f->gpa_second_pfn);
+    }
     if (f->echo)
         vmbus_channel_send(channel, VMBUS_PACKET_COMPLETION, 0, packet->transaction_id, NULL,
                            0, packet->payload, packet->payload_length);
@@ -124,6 +138,10 @@ static bool on_open(struct vmbus_channel *channel, const uint8_t *user_data)
     struct fake_device *f = channel->device->context;
     f->opens++;
     memcpy(f->user_data, user_data, sizeof(f->user_data));
+    if (f->greet) /* an integration service speaks first */
+        ck_assert_int_eq(vmbus_channel_send(channel, VMBUS_PACKET_INBAND, 0, 0x6E11, NULL, 0,
+                                            "hello", 5),
+                         VMBUS_RING_OK);
     return !f->refuse_open;
 }
 
@@ -325,6 +343,17 @@ static bool child_write(const struct child_ring *r, uint16_t type, uint64_t id,
     ring_put(r, w + padded, &trailer, 8);
     ctl(r)->write_index = (w + padded + 8) % r->size;
     return true;
+}
+
+/* A whole packet the child composed (descriptor included, length a multiple of 8). */
+static void child_write_raw(const struct child_ring *r, const void *packet, uint32_t length)
+{
+    uint32_t w = ctl(r)->write_index;
+    ck_assert_uint_gt(r->size - ring_used(r), length + 8);
+    ring_put(r, w, packet, length);
+    uint64_t trailer = (uint64_t)w << 32;
+    ring_put(r, w + length, &trailer, 8);
+    ctl(r)->write_index = (w + length + 8) % r->size;
 }
 
 static uint32_t child_read(const struct child_ring *r, struct vmbus_packet_descriptor *d,
@@ -1098,6 +1127,58 @@ START_TEST(modify_channel)
 }
 END_TEST
 
+START_TEST(device_speaks_first_and_gpa_direct)
+{
+    connect_and_offer(VMBUS_VERSION_WIN10_V5_3);
+    dev_a.greet = true;
+    struct child_channel ca = child_open_channel(1, 0x10, 100, 3, 3);
+    /* The greeting is published with one signal, after the OPEN_RESULT. */
+    ck_assert_uint_eq(host.signals, 1);
+    ck_assert_uint_gt(host.last_signal_event, host.last_post_event);
+    uint8_t got[4096];
+    struct vmbus_packet_descriptor d;
+    ck_assert_uint_eq(child_read(&ca.in, &d, got), 8);
+    ck_assert_uint_eq(d.transaction_id, 0x6E11);
+    ck_assert_mem_eq(got, "hello", 5);
+    /* A refused open publishes nothing. */
+    dev_b.greet = true;
+    dev_b.refuse_open = true;
+    uint32_t signals = host.signals;
+    child_gpadl(2, 0x20, 200, 4);
+    child_open(2, 0x20, 0, 2);
+    ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
+    ck_assert_uint_eq(host.signals, signals);
+
+    /* storvsc's request shape: GPA_DIRECT, one range of 5000 bytes at offset 100 (2 PFNs),
+     * two unused PFN slots, then a 16-byte payload. */
+    _Alignas(8) uint8_t packet[80] = { 0 };
+    struct vmbus_packet_descriptor pd = { VMBUS_PACKET_GPA_DIRECT, 8, 10, 1, 0x51 };
+    memcpy(packet, &pd, 16);
+    uint32_t head[4] = { 0, 1, 5000, 100 };
+    memcpy(packet + 16, head, 16);
+    uint64_t pfns[2] = { 50, 51 };
+    memcpy(packet + 32, pfns, 16);
+    memset(packet + 64, 0xAB, 16);
+    child_write_raw(&ca.out, packet, sizeof(packet));
+    kick(chan_a);
+    ck_assert_uint_eq(dev_a.gpa_ranges, 1);
+    ck_assert_uint_eq(dev_a.gpa_pfns, 2);
+    ck_assert_uint_eq(dev_a.gpa_bytes, 5000);
+    ck_assert_uint_eq(dev_a.gpa_second_pfn, 51);
+    ck_assert_ptr_eq(dev_a.gpa_second_page, mem + 51 * PAGE);
+    ck_assert_uint_eq(child_read(&ca.in, &d, got), 16); /* the echo of the payload */
+    ck_assert_uint_eq(d.transaction_id, 0x51);
+    ck_assert_uint_eq(got[15], 0xAB);
+    /* The same request with a PFN count the bytes do not allow closes the channel. */
+    head[2] = 5 * PAGE; /* 6 PFNs; the descriptor has room for 4 */
+    memcpy(packet + 16, head, 16);
+    child_write_raw(&ca.out, packet, sizeof(packet));
+    kick(chan_a);
+    ck_assert_uint_eq(dev_a.closes, 1);
+    ck_assert_uint_eq(dev_a.packets, 1);
+}
+END_TEST
+
 Suite *vmbus_connection_suite(void)
 {
     Suite *s = suite_create("vmbus_connection");
@@ -1117,6 +1198,7 @@ Suite *vmbus_connection_suite(void)
     tcase_add_test(tc, outbox_keeps_order_and_bounds);
     tcase_add_test(tc, rescind_and_release);
     tcase_add_test(tc, modify_channel);
+    tcase_add_test(tc, device_speaks_first_and_gpa_direct);
     suite_add_tcase(s, tc);
     return s;
 }
