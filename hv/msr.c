@@ -12,6 +12,7 @@
 #define MSR_PAT 0x277u
 #define MSR_MTRR_DEF_TYPE 0x2FFu
 #define MSR_AMD_HWCR 0xC0010015u
+#define MSR_AMD_NB_CFG 0xC001001Fu
 #define MSR_AMD_DE_CFG 0xC0011029u
 
 /* HWCR bit 24 TscFreqSel: the TSC counts at the P0 frequency (AMD BKDG/PPR); Linux warns
@@ -72,6 +73,11 @@ static bool child_read(struct vp *vp, const struct hv_exit *exit)
     case MSR_AMD_DE_CFG:
         complete_read(vp, exit, DE_CFG_LFENCE_SERIALIZE);
         return true;
+    case MSR_AMD_NB_CFG:
+        /* Linux's amd_bus code reads it on every CPU to enable extended CF8 configuration
+         * access; the child's PCI configuration space is the root's emulation. */
+        complete_read(vp, exit, 0);
+        return true;
     default:
         return false;
     }
@@ -106,6 +112,7 @@ static bool child_write(struct vp *vp, const struct hv_exit *exit)
         return true;
     case MSR_AMD_HWCR:
     case MSR_AMD_DE_CFG:
+    case MSR_AMD_NB_CFG:
         /* Model-specific tuning of a processor the child does not own: accepted and
          * ignored, as firmware-locked bits are on real parts. */
         complete_write(vp, exit);

@@ -3,7 +3,7 @@
  * itself, so they never cost a trip to the root: the TSC, PAT (the VMCB's guest PAT),
  * a "firmware-enabled, all write-back" MTRR set with no variable ranges, the microcode
  * revision, DEBUGCTL without branch tracing, and the AMD configuration MSRs Linux reads
- * (HWCR, DE_CFG). What CPUID does not advertise (hv/cpuid.c) is absent: the root's
+ * (HWCR, DE_CFG, NB_CFG). What CPUID does not advertise (hv/cpuid.c) is absent: the root's
  * worker answers those with #GP. The SYSCALL/SYSENTER and FS/GS-base MSRs never exit
  * (the vendor's permission map passes them to the VMCB).
  */

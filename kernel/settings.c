@@ -34,13 +34,16 @@ static const struct setting_rule setting_rules[] = {
     { "net.ip", SETTING_NET_IP },        /* reserved: management issue */
     { "net.gateway", SETTING_IPV4 },     /* reserved: management issue */
     { "net.dns", SETTING_IPV4 },         /* reserved: management issue */
-    { "mgmt.token", SETTING_TOKEN },     /* reserved: management issue */
+    { "mgmt.token", SETTING_TOKEN },     /* root/mgmt_auth.c */
+    { "mgmt.token_sha256", SETTING_TOKEN }, /* root/mgmt_auth.c */
+    { "mgmt.port", SETTING_TEXT },       /* root/mgmt_server.c checks it */
+    { "mgmt", SETTING_TEXT },            /* mgmt=off: no API (root/mgmt_server.c) */
+    { "test.mgmt_requests", SETTING_TEXT }, /* tests: root/mgmt_server.c ends the run */
     { "acpi.dump", SETTING_FLAG },       /* kernel/platform.c */
     { "test.exit", SETTING_FLAG },       /* tests: end QEMU through isa-debug-exit */
     { "test.fault", SETTING_TEXT },      /* tests: checked by kernel/trap.c */
     { "root.heartbeat_ms", SETTING_TEXT }, /* root/heartbeat.c checks it */
     { "test.heartbeats", SETTING_TEXT },   /* tests: root/heartbeat.c ends the run */
-    { "test.console_input.", SETTING_TEXT }, /* tests: typed on a child's COM1 (root/) */
 };
 
 #define NET_DEFAULT_PREFIX 24
@@ -180,7 +183,7 @@ static const char *fallback_for(const char *key)
         return "no static gateway (DHCP's, if any)";
     if (!strcmp(key, "net.dns"))
         return "no static DNS server (DHCP's, if any)";
-    if (!strcmp(key, "mgmt.token"))
+    if (!strcmp(key, "mgmt.token") || !strcmp(key, "mgmt.token_sha256"))
         return "management stays locked";
     return "ignored";
 }
@@ -188,6 +191,19 @@ static const char *fallback_for(const char *key)
 static void check_token(struct parse_state *st, const struct cmdline_entry *e)
 {
     size_t length = strlen(e->value);
+    if (!strcmp(e->key, "mgmt.token_sha256")) { /* the token's hash: not a secret */
+        bool hex = length == 64;
+        for (size_t i = 0; hex && i < length; i++) {
+            char c = (char)(e->value[i] | 0x20);
+            hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }
+        if (hex)
+            st->out->has_mgmt_token = true;
+        else
+            report(st, "settings: mgmt.token_sha256 is not 64 hex digits (the token's "
+                       "SHA-256); %s", fallback_for(e->key));
+        return;
+    }
     bool printable = true;
     for (size_t i = 0; i < length; i++)
         if (e->value[i] <= 0x20 || e->value[i] >= 0x7F)

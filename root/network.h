@@ -1,0 +1,38 @@
+/*
+ * The root's network (issue 6): an lwIP interface over the first NIC the root finds
+ * (virtio-net, drivers/virtio_net.h), IPv4 from the firmware command line or DHCP, IPv6
+ * link-local plus SLAAC. Once the interface has its IPv4 address it prints, once:
+ *   hvfw: network en0 mac=52:54:00:12:34:56 ipv4=10.0.2.15/24 ipv6=fe80::...
+ *
+ * Command line (docs/boot.md, "Settings"):
+ *   net.ip=A.B.C.D[/N] | net.ip=dhcp   static address (prefix 24 by default) or DHCP
+ *   net.gateway=A.B.C.D                with a static address
+ *   net=dhcp | net=off                 DHCP (the default) or no network at all
+ * A malformed value gets a warning and DHCP (the hypervisor's settings check reports it too).
+ *
+ * Polled: network_poll() runs from the worker loop on root VP 0 (root/worker.c); while a NIC
+ * exists, a periodic synthetic timer (STIMER1 -> NETWORK_SINT) wakes that loop every
+ * NETWORK_POLL_MS so lwIP's timers and the receive queue are served while nothing else
+ * happens. Interrupts from the NIC are later work (the hypervisor owns interrupts and does
+ * not redirect device interrupts to the root yet).
+ *
+ * Test only: `test.echo_port=N` starts a TCP echo service on port N (every byte sent back)
+ * for the QEMU cases and bench/net-echo; `test.echo_sessions=K` shuts down cleanly after K
+ * echo connections have closed. Not a management interface (that is root/mgmt*).
+ */
+#ifndef HVFW_ROOT_NETWORK_H
+#define HVFW_ROOT_NETWORK_H
+
+#include <stdbool.h>
+
+#define NETWORK_SINT 4
+#define NETWORK_POLL_MS 2
+
+/* Finds the NIC and brings the interface up (after lwip_init). False if there is no usable
+ * NIC or the command line says net=off; the root runs on without a network. */
+bool network_start(const char *cmdline);
+/* Serves the NIC and lwIP's timers; true if it did any work (the caller polls again
+ * before it waits). Cheap when there is no network. */
+bool network_poll(void);
+
+#endif
