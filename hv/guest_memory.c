@@ -18,7 +18,10 @@ static bool copy(struct partition *p, uint64_t gpa, uint8_t *buffer, size_t leng
     while (length) {
         uint64_t hpa;
         unsigned access;
-        if (!slat_translate(&p->slat, gpa, &hpa, &access) || (access & need) != need)
+        /* Device memory is never a hypercall argument: reading a register can change
+         * the device (the root's MMIO mappings, hv/root_partition.c). */
+        if (!slat_translate(&p->slat, gpa, &hpa, &access) || (access & need) != need ||
+            (access & SLAT_UNCACHED))
             return false;
         size_t chunk = PAGE_BYTES - (size_t)(gpa & (PAGE_BYTES - 1));
         if (chunk > length)

@@ -14,6 +14,7 @@
 #include "hv/synic.h"
 #include "hv/slat.h"
 #include "hv/vendor.h"
+#include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cmdline.h"
 #include "kernel/log.h"
@@ -35,6 +36,19 @@ extern char root_entry[];
 #define SIZE_2M (1ull << 21)
 #define SIZE_1G (1ull << 30)
 #define VECTOR_GP 13
+#define SIZE_4G (1ull << 32)
+#define LOW_MMIO_START (1ull << 20) /* below 1 MiB: legacy areas no driver of ours needs */
+/* QEMU's default 64-bit PCI window (pci-hole64-size) starts above RAM and spans 32 GiB;
+ * firmware elsewhere puts 64-bit BARs there too, just above RAM. */
+#define HIGH_MMIO_SIZE (32ull << 30)
+#define HPET_DEFAULT_BASE 0xFED00000ull /* IA-PC HPET spec 1.0a, 3.2.2 */
+#define COM1_BASE 0x3F8u
+#define DEBUG_EXIT_PORT 0xF4u
+#define PIC1_PORT 0x20u
+#define PIC2_PORT 0xA0u
+#define ELCR_PORT 0x4D0u /* the 8259s' edge/level control */
+#define KBC_COMMAND_PORT 0x64u
+#define PCI_CONFIG_PORT 0xCF8u
 
 static struct partition *root;
 static struct root_boot_info *boot_info_page;
@@ -135,6 +149,161 @@ static uint64_t build_root_page_tables(uint64_t *cursor, uint64_t top)
     return pml4;
 }
 
+/* --- devices: the root owns them (MISSION.md) ------------------------------------------ */
+
+static bool gas_is_port(const struct acpi_gas *gas, uint16_t port, unsigned default_bytes)
+{
+    if (gas->space_id != ACPI_SPACE_IO || gas->address == 0 || gas->address > 0xFFFF)
+        return false;
+    unsigned bytes = gas->bit_width ? (gas->bit_width + 7u) / 8u : default_bytes;
+    return port >= gas->address && port < gas->address + bytes;
+}
+
+bool root_partition_port_kept(uint16_t port)
+{
+    if (port >= COM1_BASE && port < COM1_BASE + 8) /* the hypervisor's console */
+        return true;
+    if (port >= DEBUG_EXIT_PORT && port < DEBUG_EXIT_PORT + 4 &&
+        cmdline_flag(boot_info.cmdline, "test.exit"))
+        return true;
+    /* The hypervisor owns interrupts: the 8259s stay masked as kernel/ioapic.c left them. */
+    if (port == PIC1_PORT || port == PIC1_PORT + 1 || port == PIC2_PORT ||
+        port == PIC2_PORT + 1 || port == ELCR_PORT || port == ELCR_PORT + 1)
+        return true;
+    /* PCI configuration mechanism #1 is the root's (drivers/pci.c). 0xCF9, the reset
+     * control register QEMU's FADT names, sits inside its address dword and the IOPM
+     * checks every byte an access touches (AMD APM vol. 2, 15.10.1), so it cannot be
+     * kept: the root can reset the machine, as the owner of the devices could anyway. */
+    if (port >= PCI_CONFIG_PORT && port < PCI_CONFIG_PORT + 8)
+        return false;
+    /* Power off and reset (kernel/power.c): ACPI PM1 control, PM timer, reset register,
+     * SMI command; the 8042 reset fallback. */
+    if (port == KBC_COMMAND_PORT)
+        return true;
+    const struct acpi_platform *acpi = &acpi_platform;
+    if (acpi->fadt_status != ACPI_OK)
+        return false;
+    const struct acpi_fadt *f = &acpi->fadt;
+    return gas_is_port(&f->pm1a_control, port, 2) || gas_is_port(&f->pm1b_control, port, 2) ||
+           gas_is_port(&f->pm_timer, port, 4) || gas_is_port(&f->reset_register, port, 1) ||
+           (f->smi_command && f->smi_command == port);
+}
+
+/* The pages the hypervisor keeps inside the MMIO holes: LAPIC, IOAPICs, HPET. */
+static bool mmio_page_kept(uint64_t page)
+{
+    const struct acpi_platform *acpi = &acpi_platform;
+    if (page == 0xFEE00000ull || page == HPET_DEFAULT_BASE)
+        return true;
+    if (acpi->madt_status != ACPI_OK)
+        return page == 0xFEC00000ull;
+    if (page == (acpi->madt.lapic_address & ~(PAGE_SIZE - 1)))
+        return true;
+    for (size_t i = 0; i < acpi->madt.ioapic_count; i++)
+        if (page == (acpi->madt.ioapics[i].address & ~(PAGE_SIZE - 1)))
+            return true;
+    return false;
+}
+
+/* The end of the first stretch from `at` that no memory map region covers, or `at` if
+ * `at` itself is covered; *next is where to continue. */
+static uint64_t hole_end(uint64_t at, uint64_t limit, uint64_t *next)
+{
+    uint64_t end = limit;
+    for (size_t i = 0; i < boot_info.region_count; i++) {
+        const struct boot_region *r = &boot_info.regions[i];
+        uint64_t r_end = r->base + r->length < r->base ? UINT64_MAX : r->base + r->length;
+        if (at >= r->base && at < r_end) {
+            *next = r_end;
+            return at;
+        }
+        if (r->base > at && r->base < end)
+            end = r->base;
+    }
+    *next = end;
+    return end;
+}
+
+static uint64_t physical_address_limit(void)
+{
+    uint32_t a, b, c, d;
+    cpuid(0x80000008u, 0, &a, &b, &c, &d);
+    unsigned bits = a & 0xFF;
+    if (bits < 36 || bits > 52)
+        bits = 36;
+    uint64_t limit = 1ull << bits;
+    return limit < SLAT_GPA_LIMIT ? limit : SLAT_GPA_LIMIT;
+}
+
+static bool map_mmio_run(uint64_t start, uint64_t end)
+{
+    /* Page by page around the kept pages; runs between them go in one call (2 MiB pages
+     * where aligned). */
+    uint64_t run = start;
+    for (uint64_t page = start; page < end; page += PAGE_SIZE) {
+        if (!mmio_page_kept(page))
+            continue;
+        if (page > run && !partition_map(root, run, run, page - run,
+                                         SLAT_READ | SLAT_WRITE | SLAT_UNCACHED))
+            return false;
+        run = page + PAGE_SIZE;
+    }
+    return end <= run ||
+           partition_map(root, run, run, end - run, SLAT_READ | SLAT_WRITE | SLAT_UNCACHED);
+}
+
+/* Maps device memory into the root, uncached: every physical address hole the firmware
+ * memory map does not describe (not RAM, not reserved, not ACPI) from 1 MiB to 4 GiB, minus
+ * the hypervisor's LAPIC/IOAPIC/HPET pages, and the 64-bit PCI window above the highest
+ * region. RAM of the hypervisor and of children is described by the map, so it is never
+ * mapped this way. Without an IOMMU the devices' DMA is not confined (docs/ARCHITECTURE.md).
+ * *top: the end of the highest mapping (0 if none). False when tables run out. */
+static bool map_device_memory(uint64_t *top)
+{
+    uint64_t bytes = 0;
+    *top = 0;
+    for (uint64_t at = LOW_MMIO_START, next; at < SIZE_4G; at = next) {
+        uint64_t end = hole_end(at, SIZE_4G, &next);
+        uint64_t s = (at + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), e = end & ~(PAGE_SIZE - 1);
+        if (e > s) {
+            if (!map_mmio_run(s, e))
+                return false;
+            bytes += e - s;
+            *top = e;
+        }
+        if (next <= at)
+            break;
+    }
+    /* Above 4 GiB: the holes in the window that starts at the end of RAM (reserved ranges
+     * such as AMD's HyperTransport hole at 1012 GiB stay unmapped). */
+    uint64_t high = SIZE_4G;
+    for (size_t i = 0; i < boot_info.region_count; i++) {
+        const struct boot_region *r = &boot_info.regions[i];
+        if (r->type == BOOT_REGION_USABLE && r->base + r->length > high &&
+            r->base + r->length > r->base)
+            high = r->base + r->length;
+    }
+    high = (high + SIZE_2M - 1) & ~(SIZE_2M - 1);
+    uint64_t high_end = high + HIGH_MMIO_SIZE, limit = physical_address_limit();
+    if (high_end > limit)
+        high_end = limit;
+    for (uint64_t at = high, next; at < high_end; at = next) {
+        uint64_t end = hole_end(at, high_end, &next);
+        uint64_t s = (at + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), e = end & ~(PAGE_SIZE - 1);
+        if (e > s) {
+            if (!partition_map(root, s, s, e - s, SLAT_READ | SLAT_WRITE | SLAT_UNCACHED))
+                return false;
+            bytes += e - s;
+            *top = e;
+        }
+        if (next <= at)
+            break;
+    }
+    log_info("hv: root device memory: %lu MiB of MMIO holes mapped uncached up to %lx",
+             bytes >> 20, *top);
+    return true;
+}
+
 /* --- exits the hypervisor handles for the root ---------------------------------------- */
 
 static void advance(struct vp *vp, struct hv_exit *exit)
@@ -215,8 +384,9 @@ static enum exit_action root_intercept(struct vp *vp, struct hv_exit *exit)
     case HV_EXIT_MSR_WRITE:
         return root_msr(vp, exit);
     case HV_EXIT_IO:
-        log_debug("hv: root VP %u %s (msr %x, port %x) at rip %lx: #GP", vp->index,
-                  hv_exit_reason_name(exit->reason), exit->msr.index, exit->io.port, exit->rip);
+        /* Only the ports root_partition_port_kept names exit (hv/svm/svm.c root IOPM). */
+        log_debug("hv: root VP %u I/O port %x is the hypervisor's (rip %lx): #GP", vp->index,
+                  exit->io.port, exit->rip);
         hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
         return EXIT_RESUME;
     default:
@@ -282,9 +452,11 @@ static void largest_range_first(struct root_boot_info *info)
     info->memory[best] = tmp;
 }
 
+static uint64_t mmio_top;
+
 static uint64_t highest_root_gpa(const struct root_boot_info *info)
 {
-    uint64_t top = addr(__image_end);
+    uint64_t top = mmio_top > addr(__image_end) ? mmio_top : addr(__image_end);
     for (uint32_t i = 0; i < info->memory_range_count; i++)
         if (info->memory[i].end > top)
             top = info->memory[i].end;
@@ -322,6 +494,8 @@ static bool build_root(uint32_t vp_count)
         return false;
     take_root_memory(&memory_plan);
     if (memory_plan.memory_range_count == 0)
+        return false;
+    if (!map_device_memory(&mmio_top))
         return false;
     largest_range_first(&memory_plan);
 

@@ -85,7 +85,6 @@ bool slat_map(struct slat *slat, uint64_t gpa, uint64_t hpa, uint64_t size, unsi
 {
     if (!range_ok(gpa, size) || (hpa & 0xFFF) || hpa + size < hpa)
         return false;
-    bool writable = access & SLAT_WRITE, executable = access & SLAT_EXECUTE;
     uint64_t flags = spin_lock_irqsave(&slat->lock);
     bool ok = true;
     for (uint64_t off = 0; off < size && ok;) {
@@ -109,7 +108,7 @@ bool slat_map(struct slat *slat, uint64_t gpa, uint64_t hpa, uint64_t size, unsi
             slat->generation++; /* a replaced translation may be cached */
         else
             slat->mapped_bytes += large ? SIZE_2M : PAGE_SIZE;
-        *e = hv_vendor->slat_leaf_entry(h, writable, executable, large);
+        *e = hv_vendor->slat_leaf_entry(h, access, large);
         off += large ? SIZE_2M : PAGE_SIZE;
     }
     spin_unlock_irqrestore(&slat->lock, flags);

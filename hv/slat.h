@@ -18,6 +18,9 @@ enum slat_access {
     SLAT_READ = 1u << 0,
     SLAT_WRITE = 1u << 1,
     SLAT_EXECUTE = 1u << 2,
+    /* Device memory (MMIO): uncached in the entry, never RAM the hypervisor copies from
+     * or gives away (hv/guest_memory.c, hv/root_calls.c). */
+    SLAT_UNCACHED = 1u << 3,
 };
 
 struct slat {

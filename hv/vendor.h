@@ -133,7 +133,7 @@ struct hv_vendor_ops {
     void (*vp_request_interrupt_window)(struct vp *vp, bool on);
     bool (*vp_inject_nmi)(struct vp *vp);
     /* Leaf and table entries of the second-level page tables (NPT and EPT differ). */
-    uint64_t (*slat_leaf_entry)(uint64_t hpa, bool writable, bool executable, bool large);
+    uint64_t (*slat_leaf_entry)(uint64_t hpa, unsigned access, bool large); /* slat_access */
     uint64_t (*slat_table_entry)(uint64_t table_pa);
     /* The enum slat_access bits of a present leaf entry. */
     unsigned (*slat_leaf_access)(uint64_t entry);

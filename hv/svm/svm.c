@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hv/partition.h"
+#include "hv/root_partition.h"
 #include "hv/slat.h"
 #include "hv/svm/vmcb.h"
 #include "kernel/log.h"
@@ -53,7 +54,7 @@ struct svm_vp {
 
 static struct svm_features features;
 static struct svm_cpu svm_cpus[MAX_CPUS];
-static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa, root_msrpm_pa;
+static uint64_t intercept_all_iopm_pa, intercept_all_msrpm_pa, root_msrpm_pa, root_iopm_pa;
 static uint64_t child_msrpm_pa; /* children: the VMCB-resident MSRs pass, the rest exit */
 static uint32_t next_asid = 1;
 static struct spinlock svm_lock = SPINLOCK_INIT;
@@ -104,6 +105,18 @@ static void msrpm_allow(uint8_t *map, uint32_t msr)
     map[block * 2048 + bit / 8] &= (uint8_t)~(3u << (bit % 8));
 }
 
+/* The root owns the devices (MISSION.md): its I/O port accesses run without exits except
+ * on the ports the hypervisor keeps (hv/root_partition.h). One bit per port; the 3 bytes
+ * past port 0xFFFF catch accesses that wrap (APM 15.10.1), so they intercept. */
+static void root_iopm_build(uint8_t *map)
+{
+    memset(map, 0, PAGE_SIZE << IOPM_ORDER);
+    for (uint32_t port = 0; port <= 0xFFFFu; port++)
+        if (root_partition_port_kept((uint16_t)port))
+            map[port / 8] |= (uint8_t)(1u << (port % 8));
+    memset(map + 0x10000 / 8, 0xFF, 3);
+}
+
 static bool allocate_permission_maps(void)
 {
     uint64_t flags = spin_lock_irqsave(&svm_lock);
@@ -144,6 +157,13 @@ static bool allocate_permission_maps(void)
             for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
                 msrpm_allow((uint8_t *)(uintptr_t)child, passed[i]);
             child_msrpm_pa = child;
+        } else {
+            ok = false;
+        }
+        uint64_t root_io = page_alloc(IOPM_ORDER);
+        if (root_io) {
+            root_iopm_build((uint8_t *)(uintptr_t)root_io);
+            root_iopm_pa = root_io;
         } else {
             ok = false;
         }
@@ -242,7 +262,7 @@ static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_sta
 {
     struct svm_vp *svp = (struct svm_vp *)(uintptr_t)page_alloc_zeroed(0);
     uint64_t vmcb_pa = page_alloc_zeroed(0);
-    if (!svp || !vmcb_pa || !intercept_all_iopm_pa) {
+    if (!svp || !vmcb_pa || !intercept_all_iopm_pa || !root_iopm_pa) {
         if (svp)
             page_free((uint64_t)(uintptr_t)svp, 0);
         if (vmcb_pa)
@@ -260,7 +280,7 @@ static bool svm_vp_create(struct vp *vp, uint64_t slat_root, const struct vp_sta
     c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_XSETBV;
-    c->iopm_base_pa = intercept_all_iopm_pa;
+    c->iopm_base_pa = start->root_partition ? root_iopm_pa : intercept_all_iopm_pa;
     c->msrpm_base_pa = start->root_partition ? root_msrpm_pa : child_msrpm_pa;
     c->guest_asid = allocate_asid();
     c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
@@ -720,16 +740,23 @@ static void svm_vp_inject_exception(struct vp *vp, uint8_t vector, bool has_erro
 #define NPT_PRESENT (1ull << 0)
 #define NPT_WRITABLE (1ull << 1)
 #define NPT_USER (1ull << 2)
+#define NPT_WRITE_THROUGH (1ull << 3)
+#define NPT_CACHE_DISABLE (1ull << 4)
 #define NPT_LARGE (1ull << 7)
 #define NPT_NO_EXECUTE (1ull << 63)
 
-static uint64_t npt_leaf_entry(uint64_t hpa, bool writable, bool executable, bool large)
+static uint64_t npt_leaf_entry(uint64_t hpa, unsigned access, bool large)
 {
     uint64_t e = hpa | NPT_PRESENT | NPT_USER;
-    if (writable)
+    if (access & SLAT_WRITE)
         e |= NPT_WRITABLE;
-    if (!executable)
+    if (!(access & SLAT_EXECUTE))
         e |= NPT_NO_EXECUTE;
+    /* PCD+PWT select PAT entry 3, UC in the host PAT the hypervisor leaves at its reset
+     * value; a UC nested type makes the combined type UC whatever the guest's own tables
+     * say (AMD APM vol. 2, 15.25.8 "Combining Memory Types"), as device registers need. */
+    if (access & SLAT_UNCACHED)
+        e |= NPT_CACHE_DISABLE | NPT_WRITE_THROUGH;
     if (large)
         e |= NPT_LARGE;
     return e;
@@ -742,6 +769,8 @@ static unsigned npt_leaf_access(uint64_t entry)
         access |= SLAT_WRITE;
     if (!(entry & NPT_NO_EXECUTE))
         access |= SLAT_EXECUTE;
+    if (entry & NPT_CACHE_DISABLE)
+        access |= SLAT_UNCACHED;
     return access;
 }
 
