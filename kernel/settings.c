@@ -44,6 +44,7 @@ static const struct setting_rule setting_rules[] = {
     { "test.fault", SETTING_TEXT },      /* tests: checked by kernel/trap.c */
     { "root.heartbeat_ms", SETTING_TEXT }, /* root/heartbeat.c checks it */
     { "test.heartbeats", SETTING_TEXT },   /* tests: root/heartbeat.c ends the run */
+    { "test.console_input.", SETTING_TEXT }, /* tests: typed on a child's COM1 (root/) */
 };
 
 #define NET_DEFAULT_PREFIX 24

@@ -232,8 +232,8 @@ static uint8_t port_read_byte(struct child *child, uint32_t vp_index, uint32_t p
 {
     if (is_com1(port))
         return uart_read(&child->com1, port - WORKER_COM1_BASE);
-    if (cmos_rtc_owns_port(port))
-        return cmos_rtc_read(&child->rtc, port, root_time_ns());
+    if (rtc_owns_port(port))
+        return rtc_read(&child->rtc, port, root_time_ns());
     log_absent_port(child, vp_index, port, false);
     return 0xFF; /* nothing there: the bus floats high */
 }
@@ -280,9 +280,8 @@ static bool port_write(struct child *child, uint32_t vp_index, uint32_t port, un
             if (is_com1(port + i))
                 uart_write(&child->com1, port + i - WORKER_COM1_BASE,
                            (uint8_t)(value >> (8 * i)));
-            else if (cmos_rtc_owns_port(port + i))
-                cmos_rtc_write(&child->rtc, port + i, (uint8_t)(value >> (8 * i)),
-                               root_time_ns());
+            else if (rtc_owns_port(port + i))
+                rtc_write(&child->rtc, port + i, (uint8_t)(value >> (8 * i)), root_time_ns());
             else
                 log_absent_port(child, vp_index, port + i, true);
         }
@@ -739,9 +738,11 @@ void worker_child_init(struct child *child)
     /* No delivery yet: HvCallAssertVirtualInterrupt (the hypervisor's virtual LAPICs) is
      * not there, so the IOAPIC's messages go nowhere, as with a LAPIC-less CPU. */
     child_ioapic_init(&child->ioapic, CHILD_ACPI_IOAPIC_ID, NULL, child);
+    child->interrupt_drop_logged = false;
     pm_init(&child->pm, root_time_ns());
     pci_config_init(&child->pci);
-    cmos_rtc_init(&child->rtc, root_time_ns());
+    /* The root has no wall clock yet: the child's starts at 2000-01-01 00:00:00 UTC. */
+    rtc_init(&child->rtc, WORKER_RTC_EPOCH, root_time_ns());
     child->com1_line = false;
     child->has_exit_code = false;
     /* The SCI is active low: its idle line is high (an unmasked entry must not fire). */
@@ -784,8 +785,6 @@ static volatile uint8_t *slot_flags(uintptr_t slot)
 }
 
 
-bool (*worker_poll_hook)(void);
-
 void worker_run(struct child *children, size_t count, bool exit_when_idle)
 {
     if (!message_page)
@@ -793,7 +792,7 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
     uintptr_t slot = message_page + HV_SINT_INTERCEPTS * sizeof(struct hv_message);
     shutdown_if_idle(children, count, exit_when_idle);
     for (;;) {
-        if (heartbeat_poll() || (worker_poll_hook && worker_poll_hook()))
+        if (heartbeat_poll())
             continue;
         if (*slot_type(slot) == HV_MESSAGE_TYPE_NONE) {
             /* A message queued behind a slot we emptied before the flag was set. */

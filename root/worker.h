@@ -7,7 +7,7 @@
  *
  * The platform of each child (what its ACPI tables describe, root/child_acpi.h):
  *   0x3F8-0x3FF  COM1, a 16550A (root/uart.h), IRQ 4; its output printed as `[NAME] text`
- *   0x70-0x71    the CMOS RTC (root/cmos_rtc.h): a clock from 2000-01-01, CMOS RAM
+ *   0x70-0x71    the CMOS RTC (root/rtc.h): a clock from 2000-01-01 00:00:00 UTC, CMOS RAM
  *   0x600-0x60B  ACPI PM1a event/control blocks and the PM timer, SCI on GSI 9 (root/pm.h);
  *                SLP_EN with SLP_TYP 0 powers the child off
  *   0xCF8-0xCFF  PCI configuration mechanism #1 over an empty bus (root/pci_config.h)
@@ -39,10 +39,10 @@
 
 #include "hv/intercept_abi.h"
 #include "root/child_config.h"
-#include "root/cmos_rtc.h"
 #include "root/child_ioapic.h"
 #include "root/pci_config.h"
 #include "root/pm.h"
+#include "root/rtc.h"
 #include "root/test_device.h"
 #include "root/uart.h"
 
@@ -50,6 +50,7 @@
 #define WORKER_EXIT_PORT 0xF4u
 #define WORKER_PM1A_CONTROL_PORT PM_CONTROL_PORT
 #define WORKER_COM1_IRQ 4u
+#define WORKER_RTC_EPOCH 946684800 /* 2000-01-01 00:00:00 UTC in Unix seconds */
 #define WORKER_SCI_IRQ 9u
 /* Pages of unknown MMIO a child's log names; later ones are not logged. */
 #define WORKER_MMIO_LOGGED_MAX 32
@@ -75,8 +76,9 @@ struct child {
     struct child_ioapic ioapic;
     struct pm pm;
     struct pci_config pci;
-    struct cmos_rtc rtc;
+    struct rtc rtc;
     bool com1_line;          /* COM1's interrupt line as last seen: IOAPIC pin 4 */
+    bool interrupt_drop_logged; /* an undeliverable IOAPIC interrupt was logged */
     size_t console_input_at; /* test.console_input.NAME typed so far (kept by a restart) */
     uint8_t ports_logged[65536 / 8]; /* absent ports already logged, a bit per port */
     uint64_t mmio_logged[WORKER_MMIO_LOGGED_MAX]; /* absent GPA pages already logged */
@@ -108,10 +110,6 @@ void worker_handle_message(struct child *children, size_t count,
  */
 __attribute__((noreturn)) void worker_run(struct child *children, size_t count,
                                           bool exit_when_idle);
-
-/* Polled by worker_run before it waits (root/network.c's network_poll while a NIC exists);
- * true if it did work, so the loop polls again instead of halting. */
-extern bool (*worker_poll_hook)(void);
 
 
 #endif

@@ -1,5 +1,5 @@
 // sources: root/worker.c root/heartbeat.c root/uart.c root/mmio.c root/test_device.c
-// sources: root/child_ioapic.c root/pm.c root/pci_config.c root/cmos_rtc.c libc-glue/decoder.c
+// sources: root/child_ioapic.c root/pm.c root/pci_config.c root/rtc.c libc-glue/decoder.c
 // libs: build/host/zydis/libzydis-host.a
 /*
  * The root worker's message handling (root/worker.c, worker_handle_message) with the
@@ -44,6 +44,12 @@ static struct {
     uint64_t cr0;
     uint64_t segment_base[6];
     uint64_t now_ns;
+    struct {
+        uint32_t apic_id;
+        uint8_t vector;
+    } interrupt[16];
+    unsigned interrupt_count;
+    uint16_t interrupt_status;
     uint8_t ram[RAM_BYTES];
 } fake;
 
