@@ -14,6 +14,7 @@
 #include "root/hvcall.h"
 #include "root/loader.h"
 #include "root/mgmt_server.h"
+#include "root/network.h"
 #include "root/memory.h"
 #include "root/platform.h"
 #include "root/worker.h"
@@ -338,6 +339,8 @@ void root_vmms_run(void)
     /* Started once the children run: it measures the root's responsiveness under their
      * load, not the time the root spends creating them. */
     heartbeat_start(root_boot_info->cmdline);
+    if (network_start(root_boot_info->cmdline))
+        worker_poll_hook = network_poll;
     mgmt_server_serve_children(children, count); /* /v1/partitions (root/mgmt_server.h) */
     worker_run(children, count, cmdline_flag(root_boot_info->cmdline, "exit_when_idle"));
 }

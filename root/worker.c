@@ -784,6 +784,7 @@ static volatile uint8_t *slot_flags(uintptr_t slot)
     return (volatile uint8_t *)(slot + offsetof(struct hv_message_header, message_flags));
 }
 
+bool (*worker_poll_hook)(void);
 
 void worker_run(struct child *children, size_t count, bool exit_when_idle)
 {
@@ -792,7 +793,7 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
     uintptr_t slot = message_page + HV_SINT_INTERCEPTS * sizeof(struct hv_message);
     shutdown_if_idle(children, count, exit_when_idle);
     for (;;) {
-        if (heartbeat_poll())
+        if (heartbeat_poll() || (worker_poll_hook && worker_poll_hook()))
             continue;
         if (*slot_type(slot) == HV_MESSAGE_TYPE_NONE) {
             /* A message queued behind a slot we emptied before the flag was set. */

@@ -111,5 +111,8 @@ void worker_handle_message(struct child *children, size_t count,
 __attribute__((noreturn)) void worker_run(struct child *children, size_t count,
                                           bool exit_when_idle);
 
+/* Polled by worker_run before it waits (root/network.c's network_poll while a NIC exists);
+ * true if it did work, so the loop polls again instead of halting. */
+extern bool (*worker_poll_hook)(void);
 
 #endif
