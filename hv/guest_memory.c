@@ -55,3 +55,16 @@ bool guest_memory_accessible(struct partition *p, uint64_t gpa, size_t length, b
 {
     return copy(p, gpa, NULL, length, write);
 }
+
+bool guest_memory_fetch_or32(struct partition *p, uint64_t gpa, uint32_t bits, uint32_t *old)
+{
+    uint64_t hpa;
+    unsigned access;
+    /* The same rules as a write (copy()), then the one translation to use. */
+    if ((gpa & 3) || !guest_memory_accessible(p, gpa, sizeof(uint32_t), true) ||
+        !slat_translate(&p->slat, gpa, &hpa, &access))
+        return false;
+    /* Aligned, so within one page; the hypervisor maps all RAM 1:1. */
+    *old = __atomic_fetch_or((uint32_t *)(uintptr_t)hpa, bits, __ATOMIC_SEQ_CST);
+    return true;
+}

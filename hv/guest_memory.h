@@ -19,5 +19,9 @@ bool guest_memory_read(struct partition *p, uint64_t gpa, void *buffer, size_t l
 /* Whether [gpa, gpa+length) is mapped with read (and, if `write`, write) access. */
 bool guest_memory_accessible(struct partition *p, uint64_t gpa, size_t length, bool write);
 bool guest_memory_write(struct partition *p, uint64_t gpa, const void *buffer, size_t length);
+/* Atomically ORs `bits` into the naturally aligned 32-bit word at `gpa` (it needs write
+ * access); *old gets the word's previous value. For memory the guest updates with locked
+ * instructions at the same time (SynIC event flags, TLFS 11.9.4). */
+bool guest_memory_fetch_or32(struct partition *p, uint64_t gpa, uint32_t bits, uint32_t *old);
 
 #endif

@@ -5,7 +5,9 @@
 
 #include "hv/guest_memory.h"
 #include "hv/partition.h"
+#include "hv/reference_tsc.h"
 #include "hv/stimer.h"
+#include "hv/synic.h"
 #include "hv/vendor.h"
 #include "kernel/lapic.h"
 #include "kernel/log.h"
@@ -55,11 +57,12 @@ struct cpuid_result hyperv_cpuid_leaf(uint32_t leaf, uint32_t max_vps, uint32_t 
         r.ebx = HYPERV_VERSION_MAJOR << 16 | HYPERV_VERSION_MINOR;
         break;
     case HYPERV_CPUID_FEATURES:
-        /* Only what children have now. EBX (the privilege mask's high half: post
-         * messages, signal events, CPU management ...) stays 0 until those calls work for
-         * children; bit 12 in it would make Linux take itself for the root partition. */
+        /* Only what children have. EBX is the privilege mask's high half: post messages
+         * and signal events, never CpuManagement (bit 12 would make Linux take itself for
+         * the root partition). */
         r.eax = HYPERV_FEATURES_EAX;
-        r.edx = HYPERV_FEATURE_EDX_FREQUENCY_MSRS;
+        r.ebx = HYPERV_FEATURES_EBX;
+        r.edx = HYPERV_FEATURES_EDX;
         break;
     case HYPERV_CPUID_ENLIGHTENMENTS:
         r.eax = HYPERV_HINT_DEPRECATE_AUTO_EOI;
@@ -160,9 +163,62 @@ enum hyperv_msr_result hyperv_msr_read(struct vp *vp, uint32_t msr, uint64_t *va
     case HV_X64_MSR_APIC_FREQUENCY:
         *value = hyperv_apic_frequency_hz();
         return HYPERV_MSR_DONE;
+    case HV_X64_MSR_REFERENCE_TSC:
+        *value = __atomic_load_n(&h->reference_tsc, __ATOMIC_ACQUIRE);
+        return HYPERV_MSR_DONE;
     default:
+        /* The SynIC (0x40000080-0x4000009F) and the synthetic timers (0x400000B0-B7). */
+        if (synic_msr_read(vp, msr, value) || stimer_msr_read(vp, msr, value))
+            return HYPERV_MSR_DONE;
         return HYPERV_MSR_UNHANDLED;
     }
+}
+
+/* Fills the reference TSC page (TLFS 12.7) so that the guest's formula gives what
+ * TIME_REF_COUNT reads. The child's TSC is the host's: its VMCB TSC offset is 0 (hv/svm),
+ * and the page is written once because the scale never changes after boot calibration.
+ * The sampling error of the offset is the time between the two clock reads (< 1 unit on
+ * hardware, a few units under TCG). [h->lock] */
+static bool write_reference_tsc_page(struct vp *vp, struct hyperv_partition *h, uint64_t page)
+{
+    struct partition *p = vp->partition;
+    if (!guest_memory_accessible(p, page, PAGE_BYTES, true))
+        return false;
+    struct hv_reference_tsc_page contents = {0, 0, reference_tsc_scale(tsc_khz()), 0};
+    if (contents.tsc_scale) {
+        uint64_t before = time_now_ns();
+        uint64_t tsc = rdtsc();
+        uint64_t after = time_now_ns();
+        uint64_t now_ns = before + (after - before) / 2;
+        uint64_t reference = (now_ns - p->reference_time_base_ns) / 100u;
+        contents.tsc_offset = reference_tsc_offset(tsc, reference, contents.tsc_scale);
+        h->reference_tsc_sequence = reference_tsc_next_sequence(h->reference_tsc_sequence);
+        contents.tsc_sequence = h->reference_tsc_sequence;
+    }
+    /* Sequence 0 first, then scale and offset, then the new sequence: a guest reading
+     * meanwhile retries or falls back to the MSR (TLFS 12.7.2). */
+    uint32_t invalid = 0;
+    return guest_memory_write(p, page, &invalid, sizeof(invalid)) &&
+           guest_memory_write(p, page + 8, (const uint8_t *)&contents + 8,
+                              sizeof(contents) - 8) &&
+           guest_memory_write(p, page, &contents.tsc_sequence, sizeof(contents.tsc_sequence));
+}
+
+static enum hyperv_msr_result write_reference_tsc(struct vp *vp, struct hyperv_partition *h,
+                                                  uint64_t value)
+{
+    if (value & REFERENCE_TSC_RESERVED)
+        return HYPERV_MSR_FAULT;
+    spin_lock(&h->lock);
+    bool ok = !(value & REFERENCE_TSC_ENABLE) ||
+              write_reference_tsc_page(vp, h, value & PAGE_MASK);
+    if (ok)
+        __atomic_store_n(&h->reference_tsc, value, __ATOMIC_RELEASE);
+    spin_unlock(&h->lock);
+    if (!ok)
+        log_debug("partition %lu VP %u: reference TSC page %lx is not the partition's own "
+                  "RAM: #GP", vp->partition->id, vp->index, value & PAGE_MASK);
+    return ok ? HYPERV_MSR_DONE : HYPERV_MSR_FAULT;
 }
 
 /* TLFS 3.13: while the guest OS ID is 0 the hypercall page cannot be enabled (the write is
@@ -236,12 +292,16 @@ enum hyperv_msr_result hyperv_msr_write(struct vp *vp, uint32_t msr, uint64_t va
         return result;
     case HV_X64_MSR_VP_ASSIST_PAGE:
         return write_vp_assist(vp, h, value);
+    case HV_X64_MSR_REFERENCE_TSC:
+        return write_reference_tsc(vp, h, value);
     case HV_X64_MSR_VP_INDEX:
     case HV_X64_MSR_TIME_REF_COUNT:
     case HV_X64_MSR_TSC_FREQUENCY:
     case HV_X64_MSR_APIC_FREQUENCY:
         return HYPERV_MSR_FAULT; /* read-only */
     default:
+        if (synic_msr_write(vp, msr, value) || stimer_msr_write(vp, msr, value))
+            return HYPERV_MSR_DONE;
         return HYPERV_MSR_UNHANDLED;
     }
 }

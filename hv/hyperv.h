@@ -4,12 +4,12 @@
  * Interface Discovery") and the synthetic MSRs 0x40000000-0x400000FF that exist so far:
  * GUEST_OS_ID and HYPERCALL (TLFS 3.13 "Establishing the Hypercall Interface"), VP_INDEX
  * (TLFS 7.8), VP_ASSIST_PAGE (TLFS 7.8.7, accepted and kept; nothing is overlaid yet),
- * TIME_REF_COUNT (TLFS 12.3, the partition reference counter in 100 ns units) and the TSC
- * and APIC timer frequencies (TLFS 2.4.4 "AccessFrequencyRegs").
- *
- * The feature leaf advertises exactly these; SynIC, synthetic timers and the reference TSC
- * page of children come later and set their bits when they work. What an unmodified Linux
- * 6.1 guest reads is in shared/reference/linux-hyperv-guest-needs.md sections 1-3.
+ * TIME_REF_COUNT (TLFS 12.3, the partition reference counter in 100 ns units), the TSC
+ * and APIC timer frequencies (TLFS 2.4.4 "AccessFrequencyRegs")
+ * and the reference TSC page (TLFS 12.7, hv/reference_tsc.h); the SynIC and synthetic timer
+ * MSRs are passed on to hv/synic.c and hv/stimer.c. The feature leaf advertises exactly
+ * what works. What an unmodified Linux 6.1 guest reads is in
+ * shared/reference/linux-hyperv-guest-needs.md sections 1-3.
  *
  * Hypercalls: a child's VMMCALL is a hypercall only once it has reported its guest OS
  * identity (TLFS 3.13: the guest "must identify itself ... before it can invoke
@@ -57,9 +57,23 @@ struct vp;
 /* 0x40000003 EBX bit 12 (CpuManagement) makes Linux believe it is the root partition. */
 #define HYPERV_FEATURE_EBX_CPU_MANAGEMENT (1u << 12)
 
+/* 0x40000003 EBX bits 4 and 5: HvCallPostMessage and HvCallSignalEvent (to the root). */
+#define HYPERV_FEATURE_EBX_POST_MESSAGES (1u << 4)
+#define HYPERV_FEATURE_EBX_SIGNAL_EVENTS (1u << 5)
+/* 0x40000003 EDX bit 19: synthetic timers in direct mode (Linux then raises its
+ * HYPERV_STIMER0_VECTOR directly instead of a SINT2 message). */
+#define HYPERV_FEATURE_EDX_STIMER_DIRECT_MODE (1u << 19)
+
+/* Not advertised: EAX bit 15 AccessTscInvariantControls, which makes Linux write MSR
+ * 0x40000118 and trust the TSC. The hypervisor does not answer that MSR (outside
+ * 0x40000000-0x400000FF) and the TSC is not invariant under QEMU TCG anyway. */
 #define HYPERV_FEATURES_EAX                                                                 \
-    (HYPERV_FEATURE_TIME_REF_COUNT | HYPERV_FEATURE_HYPERCALL_MSRS | HYPERV_FEATURE_VP_INDEX | \
+    (HYPERV_FEATURE_TIME_REF_COUNT | HYPERV_FEATURE_SYNIC | HYPERV_FEATURE_STIMERS |         \
+     HYPERV_FEATURE_HYPERCALL_MSRS | HYPERV_FEATURE_VP_INDEX | HYPERV_FEATURE_REFERENCE_TSC |  \
      HYPERV_FEATURE_FREQUENCY_MSRS)
+#define HYPERV_FEATURES_EBX (HYPERV_FEATURE_EBX_POST_MESSAGES | HYPERV_FEATURE_EBX_SIGNAL_EVENTS)
+#define HYPERV_FEATURES_EDX                                                                 \
+    (HYPERV_FEATURE_EDX_FREQUENCY_MSRS | HYPERV_FEATURE_EDX_STIMER_DIRECT_MODE)
 
 /* 0x40000004 EAX (TLFS 2.4.5): bit 9 "deprecate AutoEOI", so a Linux guest EOIs its
  * SynIC interrupts through the APIC; EBX: spin-wait retries before notifying, all ones =
@@ -108,6 +122,8 @@ uint32_t hyperv_hypercall_code(bool amd, bool endbr64, uint8_t code[8]);
 
 /* VP indices with a VP assist page slot: at least PARTITION_MAX_VPS (checked). */
 #define HYPERV_MAX_VPS 64
+/* A child's connection ids for messages and events to the root: 1..2047 (hv/root_abi.h). */
+#define HYPERV_CHILD_CONNECTIONS 2048
 
 /* The partition-wide state, kept in struct partition: all zero at creation (no guest OS
  * identity, hypercall page off, no VP assist pages). */
@@ -116,6 +132,13 @@ struct hyperv_partition {
     uint64_t guest_os_id;
     uint64_t hypercall;   /* the HYPERCALL MSR's value */
     uint64_t vp_assist_page[HYPERV_MAX_VPS]; /* the MSR's value, by VP index */
+    /* HV_X64_MSR_REFERENCE_TSC (hv/reference_tsc.h) and the page's last sequence. */
+    uint64_t reference_tsc;
+    uint32_t reference_tsc_sequence;
+    /* Connections the child signalled that the root has not taken yet (bit C = connection
+     * C), and whether the root was told (hv/synic.c); atomic. */
+    bool connections_notified;
+    uint64_t signalled_connections[HYPERV_CHILD_CONNECTIONS / 64];
 };
 
 /* What an access to a synthetic MSR came to. */

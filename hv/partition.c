@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "hv/synic.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
 #include "kernel/page_pool.h"
@@ -91,6 +92,7 @@ void partition_run_vp(struct vp *vp)
 void partition_destroy(struct partition *p)
 {
     for (uint32_t i = 0; i < p->vp_count; i++) {
+        synic_destroy_vp(p->vps[i]);
         hv_vendor->vp_destroy(p->vps[i]);
         page_free((uint64_t)(uintptr_t)p->vps[i], 0);
     }

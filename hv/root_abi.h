@@ -71,4 +71,77 @@ struct root_boot_info {
 #define HVCALL_HVFW_ROOT_STOP 0x7F02u
 #define HVCALL_HVFW_SHUTDOWN 0x7F03u
 
+/*
+ * Messages and events between children and the root (docs/hypercalls.md "Messages and
+ * events"; hv/synic.c). hvfw has no HvCallCreatePort/ConnectPort: each child has a fixed
+ * connection-id space, 1..HVFW_CHILD_CONNECTION_LIMIT-1, that the root's VMBus server owns
+ * (Linux's VMBus uses 1 and 4 for messages and the ids the host's offers name for events).
+ *
+ * A child's HvCallPostMessage to connection C arrives in SINT HVFW_ROOT_SINT_CHILD of root
+ * VP 0's message page: the child's type, size and payload, and header.sender =
+ * HVFW_MESSAGE_SENDER(child partition id, C) (TLFS's HV_MESSAGE_HEADER has a union of the
+ * sender partition and the port id there: hvfw carries both). At most
+ * HVFW_CHILD_MESSAGE_QUOTA messages of one child wait at once; more get
+ * HV_STATUS_INSUFFICIENT_BUFFERS, which Linux retries.
+ *
+ * A child's HvCallSignalEvent to connection C (flag number 0) sets bit C of that child's
+ * pending-connection set in the hypervisor; when the set was empty, flag (child partition
+ * id % 2048) of SINT HVFW_ROOT_SINT_CHILD in root VP 0's event flags page is set and the
+ * VP woken. The root takes and clears a child's set with HvCallHvfwGetChildEvents: one
+ * notification however many signals come before it looks.
+ *
+ * HvCallHvfwPostChildMessage: simple call, struct hvfw_input_post_child_message: posts a
+ *   message (type non-zero without bit 31: the hypervisor's own types cannot be forged) to
+ *   a SINT of a child VP, delivered by the TLFS slot protocol with its interrupt.
+ *   HV_STATUS_INVALID_PARTITION_ID / INVALID_VP_INDEX / INVALID_PARAMETER for a bad target,
+ *   SINT, type or size; HV_STATUS_INVALID_SYNIC_STATE when the VP's message page is off;
+ *   HV_STATUS_INSUFFICIENT_BUFFERS when HVFW_CHILD_SINT_QUEUE messages already wait there
+ *   (the slot protocol has not taken them: the guest has not freed its slot).
+ * HvCallHvfwSignalChildEvent: simple call, fast allowed, struct
+ *   hvfw_input_signal_child_event: sets a flag in a child VP's event flags page and raises
+ *   the SINT's interrupt if it was clear. HV_STATUS_INVALID_SYNIC_STATE when the page is off.
+ * HvCallHvfwGetChildEvents: simple call, input u64 partition id, output the 2048-bit
+ *   pending-connection set (bit C = connection C was signalled), cleared by the call.
+ */
+#define HVCALL_HVFW_POST_CHILD_MESSAGE 0x7F04u
+#define HVCALL_HVFW_SIGNAL_CHILD_EVENT 0x7F05u
+#define HVCALL_HVFW_GET_CHILD_EVENTS 0x7F06u
+
+#define HVFW_ROOT_SINT_CHILD 2
+/* The root's diagnostic echo (root/child_messages.c): a message a child posts to this
+ * connection comes back, same type and payload, to its VP 0's SINT HVFW_ECHO_SINT; a
+ * signal to it sets flag HVFW_CHILD_CONNECTION_ECHO of that SINT in VP 0's event flags. */
+#define HVFW_CHILD_CONNECTION_ECHO 2047u
+#define HVFW_ECHO_SINT 2u
+#define HVFW_CHILD_CONNECTION_LIMIT 2048u
+#define HVFW_CHILD_MESSAGE_QUOTA 16u
+#define HVFW_CHILD_SINT_QUEUE 15u
+#define HVFW_MESSAGE_SENDER(partition, connection)                                          \
+    ((uint64_t)(partition) << 32 | ((uint64_t)(connection) & 0xFFFFFFu))
+#define HVFW_MESSAGE_SENDER_PARTITION(sender) ((uint64_t)(sender) >> 32)
+#define HVFW_MESSAGE_SENDER_CONNECTION(sender) ((uint32_t)(sender) & 0xFFFFFFu)
+
+struct hvfw_input_post_child_message {
+    uint64_t partition_id;
+    uint32_t vp_index;
+    uint32_t sint;
+    uint32_t message_type;
+    uint32_t payload_size;
+    uint8_t payload[240];
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvfw_input_post_child_message) == 264, "post child message");
+
+struct hvfw_input_signal_child_event {
+    uint64_t partition_id;
+    uint32_t vp_index;
+    uint8_t sint;
+    uint8_t reserved;
+    uint16_t flag_number;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvfw_input_signal_child_event) == 16, "signal child event");
+
+struct hvfw_output_get_child_events {
+    uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64];
+} __attribute__((packed));
+
 #endif

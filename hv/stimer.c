@@ -6,12 +6,18 @@
 #include "hv/partition.h"
 #include "hv/sched.h"
 #include "hv/synic.h"
+#include "hv/vlapic.h"
+#include "kernel/log.h"
 #include "kernel/tsc.h"
 
 #define NS_PER_UNIT 100u
 #define TIMERS 4
 #define CONFIG_KNOWN (HV_STIMER_ENABLE | HV_STIMER_PERIODIC | HV_STIMER_LAZY |             \
                       HV_STIMER_AUTO_ENABLE | (0xFull << HV_STIMER_SINT_SHIFT))
+/* Direct mode needs a virtual LAPIC: children only. */
+#define CONFIG_KNOWN_CHILD (CONFIG_KNOWN | HV_STIMER_DIRECT_MODE |                           \
+                            (0xFFull << HV_STIMER_VECTOR_SHIFT))
+#define FIRST_VALID_VECTOR 16
 
 uint64_t stimer_reference_time(const struct vp *vp)
 {
@@ -68,6 +74,17 @@ bool stimer_msr_read(struct vp *vp, uint32_t msr, uint64_t *value)
     return true;
 }
 
+/* Reserved bits, direct mode on a VP without a virtual LAPIC (the root's) or with an
+ * exception vector are refused (TLFS 12.4.1). */
+static bool config_valid(const struct vp *vp, uint64_t value)
+{
+    bool child = !vp->partition->is_root;
+    if (value & ~(child ? CONFIG_KNOWN_CHILD : CONFIG_KNOWN))
+        return false;
+    return !(value & HV_STIMER_DIRECT_MODE) ||
+           ((value >> HV_STIMER_VECTOR_SHIFT) & 0xFF) >= FIRST_VALID_VECTOR;
+}
+
 bool stimer_msr_write(struct vp *vp, uint32_t msr, uint64_t value)
 {
     if (msr < HV_X64_MSR_STIMER0_CONFIG || msr > HV_X64_MSR_STIMER3_COUNT)
@@ -81,8 +98,10 @@ bool stimer_msr_write(struct vp *vp, uint32_t msr, uint64_t value)
             t->config |= HV_STIMER_ENABLE;
         if (value == 0)
             t->config &= ~HV_STIMER_ENABLE;
-    } else if (value & ~CONFIG_KNOWN) {
-        ok = false; /* direct mode needs the virtual APIC; reserved bits: #GP */
+    } else if (!config_valid(vp, value)) {
+        ok = false;
+        log_debug("partition %lu VP %u: STIMER%u_CONFIG %lx refused: #GP", vp->partition->id,
+                  vp->index, (msr - HV_X64_MSR_STIMER0_CONFIG) / 2, value);
     } else {
         t->config = value;
     }
@@ -95,6 +114,11 @@ bool stimer_msr_write(struct vp *vp, uint32_t msr, uint64_t value)
 static void post_expiry(struct vp *vp, uint32_t index, const struct vp_stimer *t,
                         uint64_t now_ns)
 {
+    if (t->config & HV_STIMER_DIRECT_MODE) {
+        /* TLFS 12.4.4: direct mode raises the configured vector, no message. */
+        vlapic_raise_interrupt(vp, (uint8_t)(t->config >> HV_STIMER_VECTOR_SHIFT));
+        return;
+    }
     struct hv_message m;
     memset(&m, 0, sizeof(m));
     m.header.message_type = HV_MESSAGE_TYPE_TIMER_EXPIRED;
@@ -119,10 +143,14 @@ uint64_t stimer_service(struct vp *vp, uint64_t now_ns)
         if (t->deadline_ns <= now_ns) {
             post_expiry(vp, i, t, now_ns);
             if (t->config & HV_STIMER_PERIODIC) {
+                /* The next deadline is a whole number of periods after this one, so the
+                 * timer keeps its phase (no drift); periods that passed while its CPU was
+                 * busy are skipped, not delivered in a burst. */
                 uint64_t period = period_ns(t);
-                t->deadline_ns = saturating_add(t->deadline_ns, period);
-                if (t->deadline_ns <= now_ns) /* fell behind: skip, don't burst */
-                    t->deadline_ns = saturating_add(now_ns, period);
+                uint64_t missed = (now_ns - t->deadline_ns) / period;
+                uint64_t step = missed + 1 > UINT64_MAX / period ? UINT64_MAX
+                                                                   : (missed + 1) * period;
+                t->deadline_ns = saturating_add(t->deadline_ns, step);
             } else {
                 t->deadline_ns = 0;
                 t->config &= ~HV_STIMER_ENABLE;

@@ -1,9 +1,13 @@
 /*
  * The partition reference counter and synthetic timers (TLFS 12 "Timers": 12.3 partition
- * reference counter, 12.4 synthetic timers). Each VP has four timers; an expired timer
- * posts HvMessageTypeTimerExpired to the SINT its configuration names (message mode; the
- * direct, interrupt-vector mode comes with the virtual APIC). A VP's timers are serviced
- * by its home CPU's scheduler, which sleeps no longer than the next deadline.
+ * reference counter, 12.4 synthetic timers). Each VP has four timers, one-shot (COUNT is
+ * an absolute reference time) or periodic (COUNT is the period). An expired timer posts
+ * HvMessageTypeTimerExpired to the SINT its configuration names (message mode; a waiting
+ * expiry of the same timer is replaced, so a guest that does not take them keeps one) or,
+ * in direct mode (children only: it needs the virtual LAPIC), raises the configured vector
+ * (hv/vlapic.h). Periodic deadlines advance by the period from the previous deadline, so
+ * they do not drift. A VP's timers are serviced by its home CPU's scheduler, which sleeps
+ * no longer than the next deadline.
  */
 #ifndef HVFW_HV_STIMER_H
 #define HVFW_HV_STIMER_H
@@ -20,6 +24,7 @@
 #define HV_STIMER_PERIODIC (1ull << 1)
 #define HV_STIMER_LAZY (1ull << 2)
 #define HV_STIMER_AUTO_ENABLE (1ull << 3)
+#define HV_STIMER_VECTOR_SHIFT 4 /* bits 11:4: the vector of direct mode */
 #define HV_STIMER_DIRECT_MODE (1ull << 12)
 #define HV_STIMER_SINT_SHIFT 16
 

@@ -1,4 +1,4 @@
-// sources: hv/hyperv.c
+// sources: hv/hyperv.c hv/reference_tsc.c
 /*
  * The Hyper-V enlightenments of children (hv/hyperv.c) with the hypervisor's services
  * faked: a child's RAM as a buffer, the clocks as constants, the vendor backend as a
@@ -14,11 +14,14 @@
 #include "hv/guest_memory.h"
 #include "hv/hyperv.h"
 #include "hv/partition.h"
+#include "hv/reference_tsc.h"
 #include "hv/stimer.h"
+#include "hv/synic.h"
 #include "hv/vendor.h"
 #include "kernel/lapic.h"
 #include "kernel/log.h"
 #include "kernel/tsc.h"
+#include "kernel/x86.h"
 
 /* ---- fakes --------------------------------------------------------------------------- */
 
@@ -53,6 +56,49 @@ uint64_t stimer_reference_time(const struct vp *vp)
 uint64_t tsc_khz(void)
 {
     return 2500000u;
+}
+
+/* A reference counter that starts at the partition's base: 0.4 ns per host TSC tick. */
+uint64_t time_now_ns(void)
+{
+    return (uint64_t)(((unsigned __int128)rdtsc() * 2) / 5);
+}
+
+/* The SynIC and the timers answer their own MSRs (hv/synic.c, hv/stimer.c): here they take
+ * one MSR each and refuse a value, to show hv/hyperv.c routes to them and passes on
+ * their refusals. */
+static uint64_t synic_written, stimer_written;
+
+bool synic_msr_read(struct vp *vp, uint32_t msr, uint64_t *value)
+{
+    (void)vp;
+    *value = synic_written;
+    return msr == HV_X64_MSR_SIMP;
+}
+
+bool synic_msr_write(struct vp *vp, uint32_t msr, uint64_t value)
+{
+    (void)vp;
+    if (msr != HV_X64_MSR_SIMP || value == 2)
+        return false;
+    synic_written = value;
+    return true;
+}
+
+bool stimer_msr_read(struct vp *vp, uint32_t msr, uint64_t *value)
+{
+    (void)vp;
+    *value = stimer_written;
+    return msr == HV_X64_MSR_STIMER0_CONFIG;
+}
+
+bool stimer_msr_write(struct vp *vp, uint32_t msr, uint64_t value)
+{
+    (void)vp;
+    if (msr != HV_X64_MSR_STIMER0_CONFIG || value == 2)
+        return false;
+    stimer_written = value;
+    return true;
 }
 
 uint64_t lapic_timer_hz(void)
@@ -161,14 +207,13 @@ START_TEST(cpuid_features_are_what_works)
 {
     struct cpuid_result r = hyperv_cpuid_leaf(0x40000003u, 64, 8);
     /* Linux needs hypercall MSRs (5) and VP index (6) to detect Hyper-V at all. */
-    ck_assert_uint_eq(r.eax, 0x862u); /* 1 ref counter, 5, 6, 11 frequency MSRs */
+    /* 1 ref counter, 2 SynIC, 3 stimers, 5, 6, 9 reference TSC page, 11 frequency MSRs */
+    ck_assert_uint_eq(r.eax, 0xA6Eu);
     ck_assert_uint_eq(r.ebx & (1u << 12), 0); /* never "you are the root partition" */
-    ck_assert_uint_eq(r.ebx, 0);
-    ck_assert_uint_eq(r.edx, 0x100u);
-    /* Not advertised until children have them: SynIC, stimers, reference TSC page. */
-    ck_assert_uint_eq(r.eax & (HYPERV_FEATURE_SYNIC | HYPERV_FEATURE_STIMERS |
-                               HYPERV_FEATURE_REFERENCE_TSC),
-                      0);
+    ck_assert_uint_eq(r.ebx, 0x30u);          /* post messages, signal events */
+    ck_assert_uint_eq(r.edx, 0x80100u);       /* frequency MSRs, stimer direct mode */
+    /* Not advertised: invariant TSC controls (MSR 0x40000118 is not answered). */
+    ck_assert_uint_eq(r.eax & (1u << 15), 0);
 }
 END_TEST
 
@@ -301,10 +346,55 @@ END_TEST
 START_TEST(msrs_not_ours)
 {
     uint64_t value = 0;
-    /* SynIC and synthetic timers of children are not here (yet): the caller's #GP. */
-    ck_assert_int_eq(hyperv_msr_read(vp0, 0x40000080u, &value), HYPERV_MSR_UNHANDLED);
-    ck_assert_int_eq(hyperv_msr_write(vp0, 0x400000B0u, 1), HYPERV_MSR_UNHANDLED);
+    ck_assert_int_eq(hyperv_msr_read(vp0, 0x40000099u, &value), HYPERV_MSR_UNHANDLED);
+    ck_assert_int_eq(hyperv_msr_write(vp0, 0x400000B7u, 1), HYPERV_MSR_UNHANDLED);
     ck_assert_int_eq(hyperv_msr_read(vp0, 0xC0000080u, &value), HYPERV_MSR_UNHANDLED);
+}
+END_TEST
+
+START_TEST(synic_and_timer_msrs_are_routed)
+{
+    synic_written = stimer_written = 0;
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_SIMP, 0x5001), HYPERV_MSR_DONE);
+    ck_assert_uint_eq(read_msr(vp0, HV_X64_MSR_SIMP), 0x5001);
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_SIMP, 2), HYPERV_MSR_UNHANDLED);
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_STIMER0_CONFIG, 0x20001),
+                     HYPERV_MSR_DONE);
+    ck_assert_uint_eq(read_msr(vp0, HV_X64_MSR_STIMER0_CONFIG), 0x20001);
+}
+END_TEST
+
+/* TLFS 12.7: the page gives what TIME_REF_COUNT gives, from the TSC alone. */
+START_TEST(reference_tsc_page)
+{
+    ck_assert_uint_eq(read_msr(vp0, HV_X64_MSR_REFERENCE_TSC), 0);
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_REFERENCE_TSC, 0x7000 | 1),
+                     HYPERV_MSR_DONE);
+    ck_assert_uint_eq(read_msr(vp1, HV_X64_MSR_REFERENCE_TSC), 0x7001); /* partition-wide */
+    struct hv_reference_tsc_page page;
+    memcpy(&page, ram + 0x7000, sizeof(page));
+    ck_assert_uint_ne(page.tsc_sequence, 0);
+    ck_assert_uint_eq(page.tsc_scale, reference_tsc_scale(2500000u));
+    uint64_t before = time_now_ns() / 100;
+    uint64_t from_page = reference_tsc_time(rdtsc(), page.tsc_scale, page.tsc_offset);
+    uint64_t after = time_now_ns() / 100;
+    ck_assert_uint_ge(from_page + 1, before);
+    ck_assert_uint_le(from_page, after + 1);
+    /* Enabling again writes a new sequence; disabling keeps the page as it is. */
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_REFERENCE_TSC, 0x7000 | 1),
+                     HYPERV_MSR_DONE);
+    uint32_t sequence;
+    memcpy(&sequence, ram + 0x7000, sizeof(sequence));
+    ck_assert_uint_ne(sequence, page.tsc_sequence);
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_REFERENCE_TSC, 0x7000),
+                     HYPERV_MSR_DONE);
+    ck_assert_uint_eq(read_msr(vp0, HV_X64_MSR_REFERENCE_TSC), 0x7000);
+    /* Reserved bits and a page outside RAM: #GP, the value unchanged. */
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_REFERENCE_TSC, 0x7000 | 2),
+                     HYPERV_MSR_FAULT);
+    ck_assert_int_eq(hyperv_msr_write(vp0, HV_X64_MSR_REFERENCE_TSC, DEVICE_GPA | 1),
+                     HYPERV_MSR_FAULT);
+    ck_assert_uint_eq(read_msr(vp0, HV_X64_MSR_REFERENCE_TSC), 0x7000);
 }
 END_TEST
 
@@ -342,6 +432,8 @@ Suite *hyperv_suite(void)
     tcase_add_test(t, read_only_msrs);
     tcase_add_test(t, vp_assist_page_per_vp);
     tcase_add_test(t, msrs_not_ours);
+    tcase_add_test(t, synic_and_timer_msrs_are_routed);
+    tcase_add_test(t, reference_tsc_page);
     tcase_add_test(t, hypercall_environment);
     suite_add_tcase(s, t);
     return s;
