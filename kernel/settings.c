@@ -44,6 +44,9 @@ static const struct setting_rule setting_rules[] = {
     { "test.fault", SETTING_TEXT },      /* tests: checked by kernel/trap.c */
     { "root.heartbeat_ms", SETTING_TEXT }, /* root/heartbeat.c checks it */
     { "test.heartbeats", SETTING_TEXT },   /* tests: root/heartbeat.c ends the run */
+    { "net", SETTING_TEXT },               /* dhcp|off: root/network.c checks it */
+    { "test.echo_port", SETTING_TEXT },    /* tests: root/network.c's TCP echo service */
+    { "test.echo_sessions", SETTING_TEXT },/* tests: root/network.c ends the run after K */
     { "test.console_input.", SETTING_TEXT }, /* tests: typed on a child's COM1 (root/) */
 };
 
