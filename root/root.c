@@ -14,7 +14,9 @@
 #include "root/hypercall_selftest.h"
 #include "root/isolation_selftest.h"
 #include "root/libc_selftest.h"
+#include "root/mgmt_server.h"
 #include "root/net_selftest.h"
+#include "root/platform.h"
 #include "root/timer_selftest.h"
 
 int root_main(void)
@@ -28,6 +30,8 @@ int root_main(void)
     printf("root: random numbers from %s\n", random_source);
     lwip_init(); /* once: lwIP keeps its state (loopback interface, timers) for good */
     ok &= net_selftest_run();
+    ok &= mgmt_server_selftest();
+    mgmt_server_start(root_boot_info->cmdline); /* reachable once root/network.c is up */
     ok &= isolation_selftest_run();
     ok &= hypercall_selftest_run();
     ok &= timer_selftest_run();

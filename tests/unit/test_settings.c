@@ -153,6 +153,21 @@ START_TEST(token_is_checked_never_echoed)
     ck_assert_uint_eq(m.count, 1);
     ck_assert_str_eq(m.text[0], "settings: mgmt.token needs a value (mgmt.token=...); "
                                 "management stays locked");
+
+    /* The token's SHA-256 instead (root/mgmt_auth.h): 64 hex digits, either case. */
+    m = parse("mgmt.token_sha256=87CBEBFEEBC05F7C54AC9336C4B4BBEC831227A641951A4BDE7EDD56020f8590",
+              &s);
+    ck_assert_uint_eq(m.count, 0);
+    ck_assert(s.has_mgmt_token);
+    m = parse("mgmt.token_sha256=87cbebfeebc05f7c54ac9336c4b4bbec831227a641951a4bde7edd56020f859g",
+              &s);
+    ck_assert_uint_eq(m.count, 1);
+    ck_assert_str_eq(m.text[0], "settings: mgmt.token_sha256 is not 64 hex digits (the token's "
+                                "SHA-256); management stays locked");
+    ck_assert(!s.has_mgmt_token);
+    m = parse("mgmt.token_sha256=abcd", &s);
+    ck_assert_uint_eq(m.count, 1);
+    ck_assert(!s.has_mgmt_token);
 }
 END_TEST
 

@@ -1,0 +1,500 @@
+#include "root/mgmt_api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "root/mgmt_json.h"
+#include "root/mgmt_router.h"
+
+#define FIRST_BODY_SIZE 4096u
+#define HEAD_MAX 512u
+#define JSON_TYPE "application/json"
+/* Prometheus text exposition format 0.0.4. */
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* The statuses /metrics counts; the last slot takes any other. */
+static const int counted_statuses[MGMT_API_STATUS_SLOTS - 1] = {
+    200, 400, 401, 404, 405, 408, 409, 413, 414, 417, 429, 431, 500, 501, 503, 505,
+};
+
+static size_t status_slot(int status)
+{
+    for (size_t i = 0; i < MGMT_API_STATUS_SLOTS - 1; i++)
+        if (counted_statuses[i] == status)
+            return i;
+    return MGMT_API_STATUS_SLOTS - 1;
+}
+
+uint64_t mgmt_api_requests(const struct mgmt_api *api, int status)
+{
+    return api->requests[status_slot(status)];
+}
+
+/* The machine-readable code of an error body (docs/api.md, "Errors"). */
+static const char *error_code(int status)
+{
+    switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthenticated";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 408: return "timeout";
+    case 409: return "conflict";
+    case 413: return "too_large";
+    case 414: return "uri_too_long";
+    case 417: return "expectation_failed";
+    case 429: return "rate_limited";
+    case 431: return "headers_too_large";
+    case 501: return "not_implemented";
+    case 503: return "unavailable";
+    case 505: return "version_not_supported";
+    case 507: return "insufficient_storage";
+    default: return "internal";
+    }
+}
+
+/* One request being answered. Handlers write the body into `body`; when it does not fit
+ * they set `overflow` and mgmt_api_handle runs them again with a larger buffer. */
+struct call {
+    struct mgmt_api *api;
+    const struct mgmt_http_request *request;
+    char *body;
+    size_t body_size;
+    size_t body_length;
+    bool overflow;
+    int status;
+    const char *content_type;
+    char extra[128];      /* header lines: Allow, Retry-After, WWW-Authenticate */
+    char log_reason[160]; /* why a request was refused, for the log */
+};
+
+static void api_log(struct mgmt_api *api, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void api_log(struct mgmt_api *api, const char *fmt, ...)
+{
+    if (!api->source->log)
+        return;
+    char line[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    api->source->log(line);
+}
+
+static void set_json(struct call *call, int status, struct mgmt_json_writer *w)
+{
+    size_t length = mgmt_json_finish(w);
+    if (length == 0) {
+        call->overflow = true;
+        return;
+    }
+    call->status = status;
+    call->content_type = JSON_TYPE;
+    call->body_length = length;
+}
+
+static void fail(struct call *call, int status, const char *message)
+{
+    struct mgmt_json_writer w;
+    mgmt_json_writer_init(&w, call->body, call->body_size);
+    mgmt_json_begin_object(&w);
+    mgmt_json_key(&w, "error");
+    mgmt_json_begin_object(&w);
+    mgmt_json_key(&w, "code");
+    mgmt_json_string(&w, error_code(status));
+    mgmt_json_key(&w, "message");
+    mgmt_json_string(&w, message);
+    mgmt_json_end_object(&w);
+    mgmt_json_end_object(&w);
+    set_json(call, status, &w);
+    snprintf(call->log_reason, sizeof(call->log_reason), "%s", message);
+}
+
+/* --- resources ------------------------------------------------------------------------------ */
+
+static void write_partition(struct mgmt_json_writer *w, const struct mgmt_api_partition *p)
+{
+    mgmt_json_begin_object(w);
+    mgmt_json_key(w, "name");
+    mgmt_json_string(w, p->name);
+    mgmt_json_key(w, "id");
+    mgmt_json_u64(w, p->id);
+    mgmt_json_key(w, "state");
+    mgmt_json_string(w, p->state);
+    mgmt_json_key(w, "module");
+    mgmt_json_string(w, p->module);
+    mgmt_json_key(w, "memory_bytes");
+    mgmt_json_u64(w, p->memory_bytes);
+    mgmt_json_key(w, "vps");
+    mgmt_json_u64(w, p->vp_count);
+    mgmt_json_key(w, "exit_code");
+    if (p->has_exit_code)
+        mgmt_json_u64(w, p->exit_code);
+    else
+        mgmt_json_null(w);
+    mgmt_json_end_object(w);
+}
+
+/* The partitions, in a static table: the root serves one request at a time. */
+static size_t read_partitions(struct mgmt_api *api, struct mgmt_api_partition **out)
+{
+    static struct mgmt_api_partition partitions[MGMT_API_PARTITIONS_MAX];
+    size_t count = api->source->partitions(partitions, MGMT_API_PARTITIONS_MAX);
+    *out = partitions;
+    return count < MGMT_API_PARTITIONS_MAX ? count : MGMT_API_PARTITIONS_MAX;
+}
+
+static void get_host(void *context, const struct mgmt_route_match *match)
+{
+    (void)match;
+    struct call *call = context;
+    struct mgmt_api_host host;
+    memset(&host, 0, sizeof(host));
+    call->api->source->host(&host);
+    struct mgmt_api_partition *partitions;
+    size_t count = read_partitions(call->api, &partitions);
+    uint64_t children_bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(partitions[i].state, "running") == 0)
+            children_bytes += partitions[i].memory_bytes;
+
+    struct mgmt_json_writer w;
+    mgmt_json_writer_init(&w, call->body, call->body_size);
+    mgmt_json_begin_object(&w);
+    mgmt_json_key(&w, "version");
+    mgmt_json_string(&w, HVFW_VERSION);
+    mgmt_json_key(&w, "api_version");
+    mgmt_json_string(&w, "v1");
+    mgmt_json_key(&w, "uptime_ms");
+    mgmt_json_u64(&w, host.uptime_ns / 1000000);
+    mgmt_json_key(&w, "cpus");
+    mgmt_json_u64(&w, host.cpus);
+    mgmt_json_key(&w, "memory");
+    mgmt_json_begin_object(&w);
+    /* The root is not told the machine's total or the hypervisor's share yet
+     * (hv/root_abi.h's boot info has only the root's ranges): null, not a guess. */
+    mgmt_json_key(&w, "total_bytes");
+    mgmt_json_null(&w);
+    mgmt_json_key(&w, "hypervisor_bytes");
+    mgmt_json_null(&w);
+    mgmt_json_key(&w, "root_bytes");
+    mgmt_json_u64(&w, host.root_memory_bytes);
+    mgmt_json_key(&w, "root_free_bytes");
+    mgmt_json_u64(&w, host.root_memory_free_bytes);
+    mgmt_json_key(&w, "children_bytes");
+    mgmt_json_u64(&w, children_bytes);
+    mgmt_json_key(&w, "children");
+    mgmt_json_begin_array(&w);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(partitions[i].state, "running") != 0)
+            continue;
+        mgmt_json_begin_object(&w);
+        mgmt_json_key(&w, "name");
+        mgmt_json_string(&w, partitions[i].name);
+        mgmt_json_key(&w, "bytes");
+        mgmt_json_u64(&w, partitions[i].memory_bytes);
+        mgmt_json_end_object(&w);
+    }
+    mgmt_json_end_array(&w);
+    mgmt_json_end_object(&w);
+    mgmt_json_key(&w, "root_heap");
+    mgmt_json_begin_object(&w);
+    mgmt_json_key(&w, "size_bytes");
+    mgmt_json_u64(&w, host.heap_size_bytes);
+    mgmt_json_key(&w, "used_bytes");
+    mgmt_json_u64(&w, host.heap_used_bytes);
+    mgmt_json_end_object(&w);
+    mgmt_json_end_object(&w);
+    set_json(call, 200, &w);
+}
+
+static void list_partitions(void *context, const struct mgmt_route_match *match)
+{
+    (void)match;
+    struct call *call = context;
+    struct mgmt_api_partition *partitions;
+    size_t count = read_partitions(call->api, &partitions);
+    struct mgmt_json_writer w;
+    mgmt_json_writer_init(&w, call->body, call->body_size);
+    mgmt_json_begin_object(&w);
+    mgmt_json_key(&w, "partitions");
+    mgmt_json_begin_array(&w);
+    for (size_t i = 0; i < count; i++)
+        write_partition(&w, &partitions[i]);
+    mgmt_json_end_array(&w);
+    mgmt_json_end_object(&w);
+    set_json(call, 200, &w);
+}
+
+/* Names as root/child_config.h accepts them: letters, digits, '-', '_', '.'. */
+static bool name_valid(const char *name)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length > MGMT_API_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static void get_partition(void *context, const struct mgmt_route_match *match)
+{
+    struct call *call = context;
+    const char *name = match->params[0];
+    if (!name_valid(name)) {
+        fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
+        return;
+    }
+    struct mgmt_api_partition *partitions;
+    size_t count = read_partitions(call->api, &partitions);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(partitions[i].name, name) != 0)
+            continue;
+        struct mgmt_json_writer w;
+        mgmt_json_writer_init(&w, call->body, call->body_size);
+        write_partition(&w, &partitions[i]);
+        set_json(call, 200, &w);
+        return;
+    }
+    fail(call, 404, "no partition has this name");
+}
+
+static void text_append(struct call *call, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void text_append(struct call *call, const char *fmt, ...)
+{
+    if (call->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = call->body_size - call->body_length;
+    int n = vsnprintf(call->body + call->body_length, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= room)
+        call->overflow = true;
+    else
+        call->body_length += (size_t)n;
+}
+
+static void get_metrics(void *context, const struct mgmt_route_match *match)
+{
+    (void)match;
+    struct call *call = context;
+    struct mgmt_api *api = call->api;
+    struct mgmt_api_host host;
+    memset(&host, 0, sizeof(host));
+    api->source->host(&host);
+    struct mgmt_api_partition *partitions;
+    size_t count = read_partitions(api, &partitions);
+    static const char *const states[] = { "running", "stopped", "failed" };
+    size_t by_state[3] = { 0 };
+    for (size_t i = 0; i < count; i++)
+        for (size_t s = 0; s < 3; s++)
+            by_state[s] += strcmp(partitions[i].state, states[s]) == 0;
+
+    call->body_length = 0;
+    text_append(call,
+                "# HELP hvfw_uptime_seconds Time since the root partition started.\n"
+                "# TYPE hvfw_uptime_seconds gauge\n"
+                "hvfw_uptime_seconds %llu.%03llu\n",
+                (unsigned long long)(host.uptime_ns / 1000000000),
+                (unsigned long long)(host.uptime_ns / 1000000 % 1000));
+    text_append(call,
+                "# HELP hvfw_root_heap_bytes The root partition's C heap.\n"
+                "# TYPE hvfw_root_heap_bytes gauge\n"
+                "hvfw_root_heap_bytes{kind=\"size\"} %llu\n"
+                "hvfw_root_heap_bytes{kind=\"used\"} %llu\n",
+                (unsigned long long)host.heap_size_bytes,
+                (unsigned long long)host.heap_used_bytes);
+    text_append(call,
+                "# HELP hvfw_root_memory_bytes RAM of the root partition.\n"
+                "# TYPE hvfw_root_memory_bytes gauge\n"
+                "hvfw_root_memory_bytes{kind=\"total\"} %llu\n"
+                "hvfw_root_memory_bytes{kind=\"free\"} %llu\n",
+                (unsigned long long)host.root_memory_bytes,
+                (unsigned long long)host.root_memory_free_bytes);
+    text_append(call, "# HELP hvfw_partitions Child partitions by state.\n"
+                      "# TYPE hvfw_partitions gauge\n");
+    for (size_t s = 0; s < 3; s++)
+        text_append(call, "hvfw_partitions{state=\"%s\"} %zu\n", states[s], by_state[s]);
+    text_append(call, "# HELP hvfw_api_requests_total API requests answered, by status.\n"
+                      "# TYPE hvfw_api_requests_total counter\n");
+    for (size_t i = 0; i < MGMT_API_STATUS_SLOTS - 1; i++)
+        if (api->requests[i])
+            text_append(call, "hvfw_api_requests_total{status=\"%d\"} %llu\n",
+                        counted_statuses[i], (unsigned long long)api->requests[i]);
+    if (api->requests[MGMT_API_STATUS_SLOTS - 1])
+        text_append(call, "hvfw_api_requests_total{status=\"other\"} %llu\n",
+                    (unsigned long long)api->requests[MGMT_API_STATUS_SLOTS - 1]);
+    text_append(call,
+                "# HELP hvfw_api_auth_failures_total Requests with a wrong or malformed token.\n"
+                "# TYPE hvfw_api_auth_failures_total counter\n"
+                "hvfw_api_auth_failures_total %llu\n"
+                "# HELP hvfw_api_auth_rate_limited_total Requests refused by the rate limit.\n"
+                "# TYPE hvfw_api_auth_rate_limited_total counter\n"
+                "hvfw_api_auth_rate_limited_total %llu\n",
+                (unsigned long long)api->auth->failures,
+                (unsigned long long)api->auth->rate_limited);
+    call->status = 200;
+    call->content_type = METRICS_TYPE;
+}
+
+static const struct mgmt_route routes[] = {
+    { MGMT_HTTP_GET, "/v1/host", get_host },
+    { MGMT_HTTP_GET, "/v1/partitions", list_partitions },
+    { MGMT_HTTP_GET, "/v1/partitions/{name}", get_partition },
+    { MGMT_HTTP_GET, "/metrics", get_metrics },
+};
+
+/* --- requests ------------------------------------------------------------------------------- */
+
+void mgmt_api_init(struct mgmt_api *api, struct mgmt_auth *auth,
+                   const struct mgmt_api_source *source)
+{
+    memset(api, 0, sizeof(*api));
+    api->auth = auth;
+    api->source = source;
+}
+
+/* Authentication first: nothing about the appliance, not even which paths exist, is told
+ * to a client without the token. */
+static bool authenticate(struct call *call, const struct mgmt_auth_source *source,
+                         uint64_t now_ms)
+{
+    const struct mgmt_http_request *request = call->request;
+    uint64_t retry_after_s;
+    enum mgmt_auth_result result =
+        mgmt_auth_check(call->api->auth, source,
+                        request->has_authorization ? request->authorization : NULL, now_ms,
+                        &retry_after_s);
+    switch (result) {
+    case MGMT_AUTH_OK:
+        return true;
+    case MGMT_AUTH_NOT_PROVISIONED:
+        fail(call, 503, "no API token is provisioned on this appliance (see its console)");
+        return false;
+    case MGMT_AUTH_RATE_LIMITED:
+        snprintf(call->extra, sizeof(call->extra), "Retry-After: %llu\r\n",
+                 (unsigned long long)retry_after_s);
+        fail(call, 429, "too many failed attempts from this address; retry later");
+        return false;
+    case MGMT_AUTH_MISSING:
+    case MGMT_AUTH_MALFORMED:
+    case MGMT_AUTH_WRONG:
+        break;
+    }
+    /* RFC 6750 section 3: a 401 names the scheme; invalid_token when one was presented. */
+    snprintf(call->extra, sizeof(call->extra), "WWW-Authenticate: Bearer realm=\"hvfw\"%s\r\n",
+             result == MGMT_AUTH_MISSING ? "" : ", error=\"invalid_token\"");
+    fail(call, 401, result == MGMT_AUTH_MISSING ? "an Authorization: Bearer token is required"
+                    : result == MGMT_AUTH_MALFORMED ? "the Authorization header is not \"Bearer TOKEN\""
+                                                    : "the token is not valid");
+    return false;
+}
+
+static void route(struct call *call)
+{
+    call->overflow = false;
+    call->body_length = 0;
+    struct mgmt_route_match match;
+    int status = mgmt_router_match(routes, sizeof(routes) / sizeof(routes[0]),
+                                   call->request->method, call->request->path, &match);
+    if (status == 404) {
+        fail(call, 404, "no such resource");
+    } else if (status == 405) {
+        char allow[64];
+        mgmt_router_allow_list(match.allowed, allow, sizeof(allow));
+        snprintf(call->extra, sizeof(call->extra), "Allow: %s\r\n", allow);
+        fail(call, 405, "this resource does not take this method");
+    } else {
+        match.route->handler(call, &match);
+    }
+}
+
+/* Head and body into one malloc'd buffer. */
+static bool finish(struct call *call, bool keep_alive, bool head_only,
+                   struct mgmt_api_response *out)
+{
+    size_t body_length = head_only ? 0 : call->body_length;
+    char *data = malloc(HEAD_MAX + body_length);
+    if (!data)
+        return false;
+    size_t head = mgmt_http_write_head(data, HEAD_MAX, call->status, call->content_type,
+                                       call->body_length, keep_alive, call->extra);
+    if (head == 0) { /* cannot happen with our fixed header lines; refuse, do not send junk */
+        free(data);
+        return false;
+    }
+    memcpy(data + head, call->body, body_length);
+    out->status = call->status;
+    out->keep_alive = keep_alive;
+    out->data = data;
+    out->length = head + body_length;
+    call->api->requests[status_slot(call->status)]++;
+    return true;
+}
+
+static void log_refusal(struct mgmt_api *api, const struct mgmt_auth_source *source,
+                        const struct mgmt_http_request *request, const struct call *call)
+{
+    char address[48];
+    mgmt_auth_source_format(source, address, sizeof(address));
+    if (request)
+        api_log(api, "mgmt: %s %s %s -> %d: %s", address,
+                mgmt_http_method_name(request->method), request->path, call->status,
+                call->log_reason);
+    else
+        api_log(api, "mgmt: %s -> %d: %s", address, call->status, call->log_reason);
+}
+
+bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *request,
+                     const struct mgmt_auth_source *source, uint64_t now_ms,
+                     struct mgmt_api_response *out)
+{
+    struct call call = { .api = api, .request = request };
+    call.body_size = FIRST_BODY_SIZE;
+    call.body = malloc(call.body_size);
+    if (!call.body)
+        return false;
+    if (authenticate(&call, source, now_ms)) {
+        /* Resources are read-only: running a handler again with more room is safe. */
+        for (route(&call); call.overflow; route(&call)) {
+            free(call.body);
+            call.body_size *= 2;
+            call.body = call.body_size <= MGMT_API_RESPONSE_MAX ? malloc(call.body_size) : NULL;
+            if (!call.body)
+                break;
+        }
+    }
+    char small[192];
+    if (!call.body) { /* no memory, or larger than the API's limit: a bug of ours */
+        call.body = small;
+        call.body_size = sizeof(small);
+        call.extra[0] = '\0';
+        fail(&call, 500, "the response does not fit in the root's memory");
+    }
+    if (call.status >= 400)
+        log_refusal(api, source, request, &call);
+    bool ok = finish(&call, request->keep_alive && call.status != 500,
+                     request->method == MGMT_HTTP_HEAD, out);
+    if (call.body != small)
+        free(call.body);
+    return ok;
+}
+
+bool mgmt_api_refuse(struct mgmt_api *api, int status, const char *reason,
+                     const struct mgmt_auth_source *source, struct mgmt_api_response *out)
+{
+    char body[256];
+    struct call call = { .api = api, .body = body, .body_size = sizeof(body) };
+    fail(&call, status, reason);
+    log_refusal(api, source, NULL, &call);
+    return finish(&call, false, false, out);
+}

@@ -1,0 +1,95 @@
+/*
+ * The management API, version 1 (docs/api.md): authenticated HTTP/JSON resources over a
+ * parsed request (root/mgmt_http.h), routed by root/mgmt_router.h, authenticated by
+ * root/mgmt_auth.h. Host-testable: what it reports about the appliance comes from a
+ * `struct mgmt_api_source` (root/mgmt_server.c fills one from the root's state).
+ *
+ *   GET /v1/host               version, uptime, CPUs, memory, the root heap
+ *   GET /v1/partitions         every child partition
+ *   GET /v1/partitions/{name}  one child partition
+ *   GET /metrics               Prometheus text (exposition format 0.0.4)
+ * HEAD works wherever GET does. Every request needs the bearer token; every refusal is
+ * answered with {"error":{"code":"...","message":"..."}} and logged with its source.
+ */
+#ifndef HVFW_ROOT_MGMT_API_H
+#define HVFW_ROOT_MGMT_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "root/mgmt_auth.h"
+#include "root/mgmt_http.h"
+
+#ifndef HVFW_VERSION
+#define HVFW_VERSION "0.0-dev" /* the build does not stamp a release yet */
+#endif
+#define MGMT_API_NAME_MAX 32     /* a partition name (root/child_config.h allows less) */
+#define MGMT_API_PARTITIONS_MAX 64
+#define MGMT_API_RESPONSE_MAX (256u << 10) /* the largest response the API builds */
+
+/* One child partition as the API shows it. */
+struct mgmt_api_partition {
+    char name[MGMT_API_NAME_MAX + 1];
+    uint64_t id;          /* the hypervisor's partition id, 0 if never created */
+    const char *state;    /* "running", "stopped" or "failed" */
+    char module[MGMT_API_NAME_MAX + 1]; /* the boot module it was loaded from */
+    uint64_t memory_bytes;
+    uint32_t vp_count;
+    bool has_exit_code;
+    uint32_t exit_code;
+};
+
+struct mgmt_api_host {
+    uint64_t uptime_ns;
+    uint32_t cpus;
+    uint64_t root_memory_bytes;      /* RAM the hypervisor handed the root */
+    uint64_t root_memory_free_bytes; /* not yet allocated by the root */
+    uint64_t heap_size_bytes;        /* the root's C heap (libc-glue/heap.h) */
+    uint64_t heap_used_bytes;
+};
+
+/* Where the API's facts come from. Each call fills fresh values. */
+struct mgmt_api_source {
+    void (*host)(struct mgmt_api_host *out);
+    /* Fills up to `max` partitions; returns how many there are in all. */
+    size_t (*partitions)(struct mgmt_api_partition *out, size_t max);
+    /* One log line (no newline), e.g. root_log's; NULL: not logged. */
+    void (*log)(const char *line);
+};
+
+/* Statuses counted for /metrics; others fall in the last slot. */
+#define MGMT_API_STATUS_SLOTS 17
+
+struct mgmt_api {
+    struct mgmt_auth *auth;
+    const struct mgmt_api_source *source;
+    uint64_t requests[MGMT_API_STATUS_SLOTS]; /* by status, see mgmt_api.c */
+};
+
+/* A complete response (head and body), malloc'd; free(data) when sent. */
+struct mgmt_api_response {
+    int status;
+    bool keep_alive; /* false: close the connection once it is sent */
+    char *data;
+    size_t length;
+};
+
+void mgmt_api_init(struct mgmt_api *api, struct mgmt_auth *auth,
+                   const struct mgmt_api_source *source);
+
+/* Answers one request from `source` at `now_ms` (monotonic). False only when no memory
+ * was left for the response: the caller drops the connection. */
+bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *request,
+                     const struct mgmt_auth_source *source, uint64_t now_ms,
+                     struct mgmt_api_response *out);
+
+/* The response to a request the parser refused (status and reason from the parser, or
+ * 503/408 from the server); the connection closes after it. */
+bool mgmt_api_refuse(struct mgmt_api *api, int status, const char *reason,
+                     const struct mgmt_auth_source *source, struct mgmt_api_response *out);
+
+/* Requests answered with `status` so far. */
+uint64_t mgmt_api_requests(const struct mgmt_api *api, int status);
+
+#endif

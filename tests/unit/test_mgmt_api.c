@@ -1,0 +1,311 @@
+// sources: root/mgmt_api.c root/mgmt_auth.c root/mgmt_http.c root/mgmt_json.c root/mgmt_router.c kernel/cmdline.c
+// libs: build/host/mbedtls/libmbedtls-host.a
+/*
+ * The v1 resources end to end on the host: raw request bytes through the parser, the API
+ * with a fake appliance, and the response bytes parsed back (status, headers, JSON).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "root/mgmt_api.h"
+#include "root/mgmt_json.h"
+
+static const char token[] = "correct-horse-battery-staple";
+static struct mgmt_auth auth;
+static struct mgmt_api api;
+static struct mgmt_http_parser *parser;
+static const struct mgmt_auth_source client = { .family = 4, .address = { 10, 0, 2, 2 } };
+static int log_lines;
+static char last_log[512];
+static size_t partition_count = 2;
+
+static void fake_host(struct mgmt_api_host *out)
+{
+    *out = (struct mgmt_api_host){
+        .uptime_ns = 12345678901ull, .cpus = 2, .root_memory_bytes = 900ull << 20,
+        .root_memory_free_bytes = 700ull << 20, .heap_size_bytes = 64ull << 20,
+        .heap_used_bytes = 123456,
+    };
+}
+
+static size_t fake_partitions(struct mgmt_api_partition *out, size_t max)
+{
+    for (size_t i = 0; i < partition_count && i < max; i++) {
+        out[i] = (struct mgmt_api_partition){
+            .id = i + 1, .state = i == 1 ? "stopped" : "running",
+            .memory_bytes = 16ull << 20, .vp_count = 1, .has_exit_code = i == 1,
+        };
+        snprintf(out[i].name, sizeof(out[i].name), i == 0 ? "hello" : "child-%zu", i);
+        snprintf(out[i].module, sizeof(out[i].module), "hello.elf");
+    }
+    return partition_count;
+}
+
+static void fake_log(const char *line)
+{
+    log_lines++;
+    snprintf(last_log, sizeof(last_log), "%s", line);
+}
+
+static const struct mgmt_api_source source = { fake_host, fake_partitions, fake_log };
+
+static void setup(void)
+{
+    char why[128];
+    mgmt_auth_init(&auth);
+    ck_assert(mgmt_auth_provision_token(&auth, token, why, sizeof(why)));
+    mgmt_api_init(&api, &auth, &source);
+    parser = malloc(sizeof(*parser));
+    mgmt_http_parser_init(parser);
+    log_lines = 0;
+    last_log[0] = '\0';
+    partition_count = 2;
+}
+
+static void teardown(void)
+{
+    free(parser);
+}
+
+struct reply {
+    int status;
+    char head[1024];
+    char body[300000];
+    size_t body_length;
+};
+static struct reply reply;
+
+/* Sends one request's bytes the way the server does. */
+static void exchange(const char *text)
+{
+    mgmt_http_parser_init(parser);
+    size_t consumed;
+    enum mgmt_http_result r =
+        mgmt_http_parse(parser, (const uint8_t *)text, strlen(text), &consumed);
+    struct mgmt_api_response response;
+    if (r == MGMT_HTTP_ERROR)
+        ck_assert(mgmt_api_refuse(&api, parser->error_status, parser->error_reason, &client,
+                                  &response));
+    else {
+        ck_assert_int_eq(r, MGMT_HTTP_REQUEST);
+        ck_assert(mgmt_api_handle(&api, &parser->request, &client, 1000, &response));
+    }
+    char *end = strstr(response.data, "\r\n\r\n");
+    ck_assert_ptr_nonnull(end);
+    size_t head = (size_t)(end + 4 - response.data);
+    ck_assert_uint_lt(head, sizeof(reply.head));
+    memcpy(reply.head, response.data, head);
+    reply.head[head] = '\0';
+    reply.body_length = response.length - head;
+    memcpy(reply.body, response.data + head, reply.body_length);
+    reply.body[reply.body_length] = '\0';
+    ck_assert_int_eq(sscanf(reply.head, "HTTP/1.1 %d ", &reply.status), 1);
+    ck_assert_int_eq(reply.status, response.status);
+    size_t content_length = 0;
+    char *cl = strstr(reply.head, "Content-Length: ");
+    ck_assert_ptr_nonnull(cl);
+    content_length = strtoul(cl + 16, NULL, 10);
+    if (parser->request.method != MGMT_HTTP_HEAD || r == MGMT_HTTP_ERROR)
+        ck_assert_uint_eq(content_length, reply.body_length);
+    free(response.data);
+}
+
+static char request_text[2048];
+static const char *authed(const char *method, const char *path)
+{
+    snprintf(request_text, sizeof(request_text),
+             "%s %s HTTP/1.1\r\nHost: hvfw\r\nAuthorization: Bearer %s\r\n\r\n", method, path,
+             token);
+    return request_text;
+}
+
+/* The error body's code, checked to be the documented shape. */
+static void expect_error(int status, const char *code)
+{
+    ck_assert_int_eq(reply.status, status);
+    struct mgmt_json_token tokens[16];
+    struct mgmt_json_document doc;
+    ck_assert_msg(mgmt_json_parse(&doc, reply.body, reply.body_length, tokens, 16), "%s",
+                  reply.body);
+    long error = mgmt_json_object_get(&doc, 0, "error");
+    ck_assert_int_ge(error, 0);
+    char text[64];
+    ck_assert(mgmt_json_string_copy(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)error,
+                                                                       "code"),
+                                    text, sizeof(text)));
+    ck_assert_str_eq(text, code);
+    ck_assert_int_ge(mgmt_json_object_get(&doc, (size_t)error, "message"), 0);
+    ck_assert_uint_eq(tokens[0].children, 1);
+}
+
+START_TEST(host)
+{
+    exchange(authed("GET", "/v1/host"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_ptr_nonnull(strstr(reply.head, "Content-Type: application/json\r\n"));
+    struct mgmt_json_token tokens[64];
+    struct mgmt_json_document doc;
+    ck_assert(mgmt_json_parse(&doc, reply.body, reply.body_length, tokens, 64));
+    uint64_t value;
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, 0, "cpus"), &value));
+    ck_assert_uint_eq(value, 2);
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, 0, "uptime_ms"),
+                                   &value));
+    ck_assert_uint_eq(value, 12345);
+    long memory = mgmt_json_object_get(&doc, 0, "memory");
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)memory,
+                                                                       "children_bytes"),
+                                   &value));
+    ck_assert_uint_eq(value, 16ull << 20); /* only the running child */
+    long heap = mgmt_json_object_get(&doc, 0, "root_heap");
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)heap,
+                                                                       "used_bytes"),
+                                   &value));
+    ck_assert_uint_eq(value, 123456);
+    ck_assert_int_eq(log_lines, 0); /* successes are not logged */
+}
+END_TEST
+
+START_TEST(partitions)
+{
+    exchange(authed("GET", "/v1/partitions"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_str_eq(reply.body,
+                     "{\"partitions\":[{\"name\":\"hello\",\"id\":1,\"state\":\"running\","
+                     "\"module\":\"hello.elf\",\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":null},"
+                     "{\"name\":\"child-1\",\"id\":2,\"state\":\"stopped\",\"module\":\"hello.elf\","
+                     "\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":0}]}");
+    exchange(authed("GET", "/v1/partitions/child-1"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"state\":\"stopped\""));
+    exchange(authed("GET", "/v1/partitions/nobody"));
+    expect_error(404, "not_found");
+    exchange(authed("GET", "/v1/partitions/a%2Fb"));
+    expect_error(400, "bad_request");
+    ck_assert_int_eq(log_lines, 2);
+    /* Many partitions: the body outgrows the first buffer and is built again. */
+    partition_count = MGMT_API_PARTITIONS_MAX;
+    exchange(authed("GET", "/v1/partitions"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_uint_gt(reply.body_length, 4096);
+    struct mgmt_json_token tokens[2048];
+    struct mgmt_json_document doc;
+    ck_assert(mgmt_json_parse(&doc, reply.body, reply.body_length, tokens, 2048));
+    ck_assert_uint_eq(tokens[mgmt_json_object_get(&doc, 0, "partitions")].children,
+                      MGMT_API_PARTITIONS_MAX);
+}
+END_TEST
+
+START_TEST(head_has_no_body)
+{
+    exchange(authed("HEAD", "/v1/host"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_uint_eq(reply.body_length, 0);
+    ck_assert_ptr_null(strstr(reply.head, "Content-Length: 0\r\n"));
+}
+END_TEST
+
+START_TEST(metrics)
+{
+    exchange(authed("GET", "/v1/nothing"));
+    exchange("GET /metrics HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer wrong-token\r\n\r\n");
+    exchange(authed("GET", "/metrics"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_ptr_nonnull(strstr(reply.head, "text/plain; version=0.0.4"));
+    static const char *const lines[] = {
+        "\nhvfw_uptime_seconds 12.345\n", "\nhvfw_root_heap_bytes{kind=\"used\"} 123456\n",
+        "\nhvfw_partitions{state=\"running\"} 1\n", "\nhvfw_partitions{state=\"stopped\"} 1\n",
+        "\nhvfw_api_requests_total{status=\"404\"} 1\n",
+        "\nhvfw_api_requests_total{status=\"401\"} 1\n", "\nhvfw_api_auth_failures_total 1\n",
+        "# TYPE hvfw_api_requests_total counter\n",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        ck_assert_msg(strstr(reply.body, lines[i]) != NULL, "missing %s in\n%s", lines[i],
+                      reply.body);
+    ck_assert_uint_eq(mgmt_api_requests(&api, 200), 1);
+}
+END_TEST
+
+START_TEST(refusals)
+{
+    /* No token, wrong token, malformed header: 401 with WWW-Authenticate, logged. */
+    exchange("GET /v1/host HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect_error(401, "unauthenticated");
+    ck_assert_ptr_nonnull(strstr(reply.head, "WWW-Authenticate: Bearer realm=\"hvfw\"\r\n"));
+    ck_assert_ptr_nonnull(strstr(last_log, "10.0.2.2 GET /v1/host -> 401"));
+    exchange("GET /v1/host HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer nope\r\n\r\n");
+    expect_error(401, "unauthenticated");
+    ck_assert_ptr_nonnull(strstr(reply.head, "error=\"invalid_token\""));
+    ck_assert_ptr_null(strstr(reply.body, "nope")); /* the token is not echoed */
+    ck_assert_ptr_null(strstr(last_log, "nope"));
+    exchange("GET /v1/host HTTP/1.1\r\nHost: h\r\nAuthorization: Basic eA==\r\n\r\n");
+    expect_error(401, "unauthenticated");
+    /* Unknown paths are 401 before the token, 404 after it: nothing leaks. */
+    exchange("GET /secret HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect_error(401, "unauthenticated");
+    exchange(authed("GET", "/secret"));
+    expect_error(404, "not_found");
+    exchange(authed("DELETE", "/v1/host"));
+    expect_error(405, "method_not_allowed");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Allow: GET, HEAD\r\n"));
+    /* Parser refusals become error bodies and close the connection. */
+    exchange("GET /v1/host HTTP/1.1\r\nHost : h\r\n\r\n");
+    expect_error(400, "bad_request");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Connection: close\r\n"));
+    exchange("PUT /v1/host HTTP/1.1\r\nHost: h\r\nContent-Length: 9999999\r\n\r\n");
+    expect_error(413, "too_large");
+    exchange("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    expect_error(501, "not_implemented");
+    ck_assert_int_eq(log_lines, 9); /* every refusal */
+    /* A success clears the count; five failures from this address then block it, even for
+     * the right token. */
+    exchange(authed("GET", "/v1/host"));
+    ck_assert_int_eq(reply.status, 200);
+    for (int i = 0; i < MGMT_AUTH_FAILURES_MAX; i++) {
+        exchange("GET /v1/host HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer nope\r\n\r\n");
+        expect_error(401, "unauthenticated");
+    }
+    exchange(authed("GET", "/v1/host"));
+    ck_assert_int_eq(reply.status, 429);
+    expect_error(429, "rate_limited");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Retry-After: 60\r\n"));
+}
+END_TEST
+
+START_TEST(unprovisioned)
+{
+    mgmt_auth_init(&auth);
+    exchange(authed("GET", "/v1/host"));
+    expect_error(503, "unavailable");
+    exchange(authed("GET", "/metrics"));
+    expect_error(503, "unavailable");
+    ck_assert_int_eq(log_lines, 2);
+}
+END_TEST
+
+START_TEST(keep_alive_follows_request)
+{
+    exchange(authed("GET", "/v1/host"));
+    ck_assert_ptr_null(strstr(reply.head, "Connection: close"));
+    exchange("GET /v1/host HTTP/1.0\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Connection: close"));
+}
+END_TEST
+
+Suite *mgmt_api_suite(void)
+{
+    Suite *s = suite_create("mgmt_api");
+    TCase *tc = tcase_create("api");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, host);
+    tcase_add_test(tc, partitions);
+    tcase_add_test(tc, head_has_no_body);
+    tcase_add_test(tc, metrics);
+    tcase_add_test(tc, refusals);
+    tcase_add_test(tc, unprovisioned);
+    tcase_add_test(tc, keep_alive_follows_request);
+    suite_add_tcase(s, tc);
+    return s;
+}
