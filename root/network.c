@@ -20,6 +20,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include "drivers/e1000e.h"
 #include "drivers/pci.h"
 #include "drivers/virtio_net.h"
 #include "hv/intercept_abi.h"
@@ -35,14 +36,34 @@
 #define DEFAULT_PREFIX 24
 #define SHUTDOWN_DELAY_MS 300 /* lets the last FIN/ACK leave before the test ends */
 
+/* The NIC drivers the root has, tried in this order; the first that starts is used. */
+struct nic_driver {
+    const char *name;
+    bool (*start)(uint8_t mac[6]);
+    bool (*transmit)(const void *frame, size_t length);
+    size_t (*receive)(void *buffer, size_t size);
+    bool (*broken)(void);
+};
+
+static bool never_broken(void)
+{
+    return false;
+}
+
+static const struct nic_driver drivers[] = {
+    {"virtio-net", virtio_net_start, virtio_net_transmit, virtio_net_receive, virtio_net_broken},
+    {"e1000e", e1000e_start, e1000e_transmit, e1000e_receive, never_broken},
+};
+
 static struct {
+    const struct nic_driver *nic;
     bool up;
     bool reported;
     bool static_ipv4;
     struct netif netif;
     uint8_t mac[6];
     volatile struct hv_message *slot;
-    uint8_t frame[VIRTIO_NET_FRAME_MAX];
+    uint8_t frame[VIRTIO_NET_FRAME_MAX > E1000E_FRAME_MAX ? VIRTIO_NET_FRAME_MAX : E1000E_FRAME_MAX];
     /* test.echo_* */
     struct tcp_pcb *echo_listener;
     unsigned long echo_sessions_done, echo_sessions_limit;
@@ -126,7 +147,7 @@ static err_t link_output(struct netif *netif, struct pbuf *p)
         return ERR_BUF;
     u16_t length = pbuf_copy_partial(p, network.frame, p->tot_len, 0);
     /* A full transmit queue drops the frame, as a busy wire would: TCP resends. */
-    return virtio_net_transmit(network.frame, length) ? ERR_OK : ERR_MEM;
+    return network.nic->transmit(network.frame, length) ? ERR_OK : ERR_MEM;
 }
 
 static err_t interface_init(struct netif *netif)
@@ -344,7 +365,10 @@ bool network_start(const char *cmdline)
                d->address.slot, d->address.function, d->vendor, d->device, d->class_code,
                d->subclass);
     }
-    if (!virtio_net_start(network.mac)) {
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]) && !network.nic; i++)
+        if (drivers[i].start(network.mac))
+            network.nic = &drivers[i];
+    if (!network.nic) {
         printf("root: network: no usable NIC among %zu PCI functions; no network\n", devices);
         return false;
     }
@@ -393,9 +417,10 @@ static void report_once(void)
         if (*c >= 'A' && *c <= 'F')
             *c = (char)(*c - 'A' + 'a');
     const uint8_t *m = network.mac;
-    printf("hvfw: network %c%c%u mac=%02x:%02x:%02x:%02x:%02x:%02x ipv4=%s/%u ipv6=%s (%s)\n",
+    printf("hvfw: network %c%c%u mac=%02x:%02x:%02x:%02x:%02x:%02x ipv4=%s/%u ipv6=%s (%s, %s)\n",
            network.netif.name[0], network.netif.name[1], network.netif.num, m[0], m[1], m[2],
-           m[3], m[4], m[5], ip4, prefix, ip6, network.static_ipv4 ? "static" : "dhcp");
+           m[3], m[4], m[5], ip4, prefix, ip6, network.static_ipv4 ? "static" : "dhcp",
+           network.nic->name);
 }
 
 bool network_poll(void)
@@ -405,7 +430,7 @@ bool network_poll(void)
     take_wake();
     bool work = false;
     for (int i = 0; i < FRAMES_PER_POLL; i++) {
-        size_t length = virtio_net_receive(network.frame, sizeof(network.frame));
+        size_t length = network.nic->receive(network.frame, sizeof(network.frame));
         if (length == 0)
             break;
         work = true;
@@ -422,7 +447,7 @@ bool network_poll(void)
         network.shutdown_armed = false;
         hvcall_shutdown(0);
     }
-    if (virtio_net_broken() && network.up) {
+    if (network.nic->broken() && network.up) {
         netif_set_link_down(&network.netif);
         network.up = false;
     }

@@ -1,8 +1,8 @@
 /*
  * The root's network (issue 6): an lwIP interface over the first NIC the root finds
- * (virtio-net, drivers/virtio_net.h), IPv4 from the firmware command line or DHCP, IPv6
+ * (virtio-net, drivers/virtio_net.h, else an 82574L, drivers/e1000e.h), IPv4 from the firmware command line or DHCP, IPv6
  * link-local plus SLAAC. Once the interface has its IPv4 address it prints, once:
- *   hvfw: network en0 mac=52:54:00:12:34:56 ipv4=10.0.2.15/24 ipv6=fe80::...
+ *   hvfw: network en1 mac=52:54:00:12:34:56 ipv4=10.0.2.15/24 ipv6=fe80::... (dhcp, virtio-net)
  *
  * Command line (docs/boot.md, "Settings"):
  *   net.ip=A.B.C.D[/N] | net.ip=dhcp   static address (prefix 24 by default) or DHCP

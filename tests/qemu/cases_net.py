@@ -112,9 +112,9 @@ def echo_check(bulk_bytes=256 * 1024, round_trips=20):
     return host
 
 
-def network_line(ipv4, how):
-    return (r"^hvfw: network en\d mac=%s ipv4=%s ipv6=%s \(%s\)$"
-            % (MAC, ipv4.replace(".", r"\."), LINK_LOCAL, how))
+def network_line(ipv4, how, nic="virtio-net"):
+    return (r"^hvfw: network en\d mac=%s ipv4=%s ipv6=%s \(%s, %s\)$"
+            % (MAC, ipv4.replace(".", r"\."), LINK_LOCAL, how, nic))
 
 
 def net_case(name, append, device, expect, host=None, exit_status=0, reject=None):
@@ -153,6 +153,12 @@ CASES = [
              [r"^root: network: net.ip=10.0.2.300/24 is not A.B.C.D\[/1-32\]; using DHCP$",
               network_line("10.0.2.15/24", "dhcp"), ECHO_DONE],
              host=echo_check(bulk_bytes=4096, round_trips=2)),
+
+    # The Intel 82574L (legacy descriptors), DHCP.
+    net_case("net-e1000e-dhcp", "net=dhcp " + ECHO, "e1000e",
+             [r"^e1000e: 00:[0-9a-f]{2}\.0 device 10d3$",
+              network_line("10.0.2.15/24", "dhcp", "e1000e"), ECHO_DONE],
+             host=echo_check()),
 
     # No NIC: the root says so and runs on (exit_when_idle ends the run).
     {

@@ -1,0 +1,28 @@
+/*
+ * The root's driver for the Intel 82574L (QEMU `-device e1000e`): legacy receive and
+ * transmit descriptors (82574 datasheet 7.1.4, 7.2.10), one queue each, polled (interrupts
+ * masked: device interrupts are not redirected to the root yet). The MAC comes from RAL0/
+ * RAH0 as the device loaded them from its NVM, else from the NVM through EERD.
+ *
+ * The device is untrusted: a receive descriptor's length beyond its buffer, a frame without
+ * EOP (our 2 KiB buffers hold any standard frame) or shorter than an Ethernet header is
+ * dropped; a reset that never completes leaves the device unused. Frames are copied in and
+ * out of DMA buffers in root memory (GPA == host physical address).
+ */
+#ifndef HVFW_DRIVERS_E1000E_H
+#define HVFW_DRIVERS_E1000E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define E1000E_FRAME_MAX 1514
+
+/* Finds the first 82574L and starts it; false if there is none or it cannot be used. */
+bool e1000e_start(uint8_t mac[6]);
+/* Queues one Ethernet frame (no FCS: the device appends it); false if the ring is full. */
+bool e1000e_transmit(const void *frame, size_t length);
+/* Copies the next received frame into `buffer`; its length, or 0 if none. */
+size_t e1000e_receive(void *buffer, size_t size);
+
+#endif
