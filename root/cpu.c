@@ -117,6 +117,25 @@ bool root_try_write64(uint64_t address, uint64_t value)
     return ok;
 }
 
+bool root_try_inl(uint16_t port, uint32_t *value)
+{
+    uint32_t ok, v = 0;
+    __asm__ volatile("movl $1, %0\n"
+                     "1: inl %w2, %1\n"
+                     "   jmp 3f\n"
+                     "2: movl $0, %0\n"
+                     "3:\n"
+                     ".pushsection .root_fixups, \"a\"\n"
+                     ".balign 8\n"
+                     ".quad 1b, 2b\n"
+                     ".popsection"
+                     : "=&r"(ok), "+a"(v)
+                     : "Nd"(port)
+                     : "memory");
+    *value = v;
+    return ok;
+}
+
 bool root_try_read64(uint64_t address, uint64_t *value)
 {
     uint32_t ok;

@@ -27,6 +27,8 @@ struct root_vp *root_this_vp(void);
 bool root_try_write64(uint64_t address, uint64_t value);
 /* Reads at `address`; false if that faulted. */
 bool root_try_read64(uint64_t address, uint64_t *value);
+/* IN from an I/O port; false if that faulted (a port the hypervisor keeps: #GP). */
+bool root_try_inl(uint16_t port, uint32_t *value);
 
 /* Waits forever with HLT (the hypervisor gives the CPU away meanwhile). */
 __attribute__((noreturn)) void root_idle(void);

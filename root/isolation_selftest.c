@@ -17,6 +17,28 @@ extern char __text_start[], __data_start[], __bss_start[];
 
 #define VECTOR_GP 13
 
+/* The root's I/O permission map (hv/root_partition.h, root_partition_port_kept): the
+ * hypervisor's COM1 is refused with #GP, PCI configuration (the root's) passes through. */
+static bool ports_selftest(struct root_vp *vp)
+{
+    uint64_t before = vp->exceptions;
+    uint32_t value = 0;
+    if (root_try_inl(0x3F8, &value) || vp->exceptions != before + 1 ||
+        vp->last_vector != VECTOR_GP) {
+        printf("selftest: root-ports: FAILED: a read of the hypervisor's COM1 was not refused "
+               "with #GP\n");
+        return false;
+    }
+    before = vp->exceptions;
+    if (!root_try_inl(0xCF8, &value) || vp->exceptions != before) {
+        printf("selftest: root-ports: FAILED: the PCI configuration address port faulted\n");
+        return false;
+    }
+    printf("selftest: root-ports: ok (COM1 refused with #GP, PCI configuration passed "
+           "through)\n");
+    return true;
+}
+
 bool isolation_selftest_run(void)
 {
     struct {
@@ -46,5 +68,5 @@ bool isolation_selftest_run(void)
     }
     printf("selftest: root-isolation: ok (%zu accesses to hypervisor memory refused with #GP)\n",
            sizeof(attempts) / sizeof(attempts[0]));
-    return true;
+    return ports_selftest(vp);
 }
