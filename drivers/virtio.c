@@ -122,6 +122,12 @@ void virtqueue_publish(struct virtqueue *q)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+bool virtqueue_needs_notify(const struct virtqueue *q)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the avail index before the flag (2.7.13.3) */
+    return !(q->used[0] & VIRTQ_USED_F_NO_NOTIFY);
+}
+
 bool virtqueue_take_used(struct virtqueue *q, uint16_t *id, uint32_t *length)
 {
     if (q->broken)

@@ -39,6 +39,7 @@ struct virtq_desc {
     uint16_t next;
 };
 #define VIRTQ_DESC_F_WRITE 2u
+#define VIRTQ_USED_F_NO_NOTIFY 1u
 
 struct virtq_used_elem {
     uint32_t id;
@@ -76,6 +77,10 @@ bool virtqueue_add(struct virtqueue *q, uint64_t address, uint32_t length, bool 
                    uint16_t *id);
 /* Makes added buffers visible: barrier, then the avail index (2.7.13). */
 void virtqueue_publish(struct virtqueue *q);
+/* Whether the device wants a notification for what was published: not when it set
+ * VIRTQ_USED_F_NO_NOTIFY (2.7.10; no VIRTIO_F_EVENT_IDX here). A device that lies only
+ * delays its own work: the driver notifies again on the next publish. */
+bool virtqueue_needs_notify(const struct virtqueue *q);
 /* Takes the next used buffer: its id and the bytes the device wrote. False when there is
  * none or the queue is broken (then q->broken_why says why). */
 bool virtqueue_take_used(struct virtqueue *q, uint16_t *id, uint32_t *length);

@@ -176,7 +176,8 @@ bool virtio_net_transmit(const void *frame, size_t length)
                        false, &id))
         return false;
     virtqueue_publish(&net.tx);
-    virtio_pci_notify(&net.pci, &net.tx, QUEUE_TRANSMIT);
+    if (virtqueue_needs_notify(&net.tx))
+        virtio_pci_notify(&net.pci, &net.tx, QUEUE_TRANSMIT);
     return true;
 }
 
@@ -197,7 +198,8 @@ size_t virtio_net_receive(void *out, size_t size)
         /* The buffer goes straight back (it is free_head again). */
         offer_receive_buffer();
         virtqueue_publish(&net.rx);
-        virtio_pci_notify(&net.pci, &net.rx, QUEUE_RECEIVE);
+        if (virtqueue_needs_notify(&net.rx))
+            virtio_pci_notify(&net.pci, &net.rx, QUEUE_RECEIVE);
         if (keep)
             return frame;
     }

@@ -185,6 +185,19 @@ START_TEST(hostile_used_index_breaks_the_queue)
 }
 END_TEST
 
+START_TEST(notification_follows_the_device_flag)
+{
+    uint16_t id;
+    ck_assert(virtqueue_add(&q, 0x1000, 64, true, &id));
+    virtqueue_publish(&q);
+    ck_assert(virtqueue_needs_notify(&q));
+    q.used[0] = VIRTQ_USED_F_NO_NOTIFY;
+    ck_assert(!virtqueue_needs_notify(&q));
+    q.used[0] = 0xFFFE; /* other bits mean nothing here */
+    ck_assert(virtqueue_needs_notify(&q));
+}
+END_TEST
+
 Suite *virtqueue_suite(void)
 {
     Suite *s = suite_create("virtqueue");
@@ -197,6 +210,7 @@ Suite *virtqueue_suite(void)
     tcase_add_test(tc, hostile_used_twice_breaks_the_queue);
     tcase_add_test(tc, hostile_length_breaks_the_queue);
     tcase_add_test(tc, hostile_used_index_breaks_the_queue);
+    tcase_add_test(tc, notification_follows_the_device_flag);
     suite_add_tcase(s, tc);
     return s;
 }
