@@ -17,8 +17,9 @@ extern char __text_start[], __data_start[], __bss_start[];
 
 #define VECTOR_GP 13
 
-/* The root's I/O permission map (hv/root_partition.h, root_partition_port_kept): the
- * hypervisor's COM1 is refused with #GP, PCI configuration (the root's) passes through. */
+/* The root's devices (hv/root_partition.h): the hypervisor's COM1 port and its LAPIC page
+ * (inside the MMIO hole the root otherwise gets) are refused with #GP; PCI configuration,
+ * the root's, passes through. */
 static bool ports_selftest(struct root_vp *vp)
 {
     uint64_t before = vp->exceptions;
@@ -30,12 +31,20 @@ static bool ports_selftest(struct root_vp *vp)
         return false;
     }
     before = vp->exceptions;
+    uint64_t word = 0;
+    if (root_try_read64(0xFEE00000u, &word) || vp->exceptions != before + 1 ||
+        vp->last_vector != VECTOR_GP) {
+        printf("selftest: root-ports: FAILED: a read of the LAPIC page was not refused with "
+               "#GP\n");
+        return false;
+    }
+    before = vp->exceptions;
     if (!root_try_inl(0xCF8, &value) || vp->exceptions != before) {
         printf("selftest: root-ports: FAILED: the PCI configuration address port faulted\n");
         return false;
     }
-    printf("selftest: root-ports: ok (COM1 refused with #GP, PCI configuration passed "
-           "through)\n");
+    printf("selftest: root-ports: ok (COM1 and the LAPIC refused with #GP, PCI configuration "
+           "passed through)\n");
     return true;
 }
 
