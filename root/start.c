@@ -15,6 +15,7 @@
 #include "root/log.h"
 #include "root/memory.h"
 #include "root/platform.h"
+#include "root/wallclock.h"
 #include "root/root.h"
 #include "root/vmms.h"
 
@@ -77,6 +78,7 @@ void root_start(const struct root_boot_info *info, uint64_t vp_index)
     root_info("running in guest mode: %u VPs, %lu MiB of RAM in %u ranges, TSC %lu kHz",
               info->vp_count, root_memory_total_bytes() >> 20, info->memory_range_count,
               info->tsc_khz);
+    wallclock_init(); /* the machine's RTC, for the clocks children see */
 
     if (root_main() != 0)
         root_error("a self-test failed (see the selftest lines above)");

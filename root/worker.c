@@ -15,6 +15,7 @@
 #include "root/memory.h"
 #include "root/mmio.h"
 #include "root/platform.h"
+#include "root/wallclock.h"
 
 #define CR0_PG (1ull << 31)
 #define RFLAGS_DF (1ull << 10)
@@ -742,7 +743,7 @@ void worker_child_init(struct child *child)
     pm_init(&child->pm, root_time_ns());
     pci_config_init(&child->pci);
     /* The root has no wall clock yet: the child's starts at 2000-01-01 00:00:00 UTC. */
-    rtc_init(&child->rtc, WORKER_RTC_EPOCH, root_time_ns());
+    rtc_init(&child->rtc, wallclock_now(), root_time_ns());
     child->com1_line = false;
     child->has_exit_code = false;
     /* The SCI is active low: its idle line is high (an unmasked entry must not fire). */

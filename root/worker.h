@@ -50,7 +50,6 @@
 #define WORKER_EXIT_PORT 0xF4u
 #define WORKER_PM1A_CONTROL_PORT PM_CONTROL_PORT
 #define WORKER_COM1_IRQ 4u
-#define WORKER_RTC_EPOCH 946684800 /* 2000-01-01 00:00:00 UTC in Unix seconds */
 #define WORKER_SCI_IRQ 9u
 /* Pages of unknown MMIO a child's log names; later ones are not logged. */
 #define WORKER_MMIO_LOGGED_MAX 32

@@ -20,6 +20,7 @@
 #include "root/log.h"
 #include "root/memory.h"
 #include "root/child_messages.h"
+#include "root/wallclock.h"
 #include "root/worker.h"
 
 #define CHILD_ID 7
@@ -72,6 +73,11 @@ void root_stop(const char *fmt, ...)
 uint64_t root_time_ns(void)
 {
     return fake.now_ns;
+}
+
+int64_t wallclock_now(void)
+{
+    return 1795388999; /* 2026-11-22 23:09:59 UTC */
 }
 
 /* Child messages and events (root/child_messages.c) are polled in worker_run only. */
