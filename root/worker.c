@@ -742,7 +742,7 @@ void worker_child_init(struct child *child)
     child->interrupt_drop_logged = false;
     pm_init(&child->pm, root_time_ns());
     pci_config_init(&child->pci);
-    /* The root has no wall clock yet: the child's starts at 2000-01-01 00:00:00 UTC. */
+    /* The child's CMOS clock starts from the appliance's wall clock (root/wallclock.h). */
     rtc_init(&child->rtc, wallclock_now(), root_time_ns());
     child->com1_line = false;
     child->has_exit_code = false;

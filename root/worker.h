@@ -7,7 +7,7 @@
  *
  * The platform of each child (what its ACPI tables describe, root/child_acpi.h):
  *   0x3F8-0x3FF  COM1, a 16550A (root/uart.h), IRQ 4; its output printed as `[NAME] text`
- *   0x70-0x71    the CMOS RTC (root/rtc.h): a clock from 2000-01-01 00:00:00 UTC, CMOS RAM
+ *   0x70-0x71    the CMOS RTC (root/rtc.h): the appliance's wall clock, CMOS RAM
  *   0x600-0x60B  ACPI PM1a event/control blocks and the PM timer, SCI on GSI 9 (root/pm.h);
  *                SLP_EN with SLP_TYP 0 powers the child off
  *   0xCF8-0xCFF  PCI configuration mechanism #1 over an empty bus (root/pci_config.h)
@@ -82,7 +82,7 @@ struct child {
     uint8_t ports_logged[65536 / 8]; /* absent ports already logged, a bit per port */
     uint64_t mmio_logged[WORKER_MMIO_LOGGED_MAX]; /* absent GPA pages already logged */
     unsigned mmio_logged_count;
-    unsigned restarts;
+    unsigned restarts;       /* resets that started it again */
     /* Starts the child again from its declaration after it reset itself (the VMMS's); NULL
      * or a failure leaves it stopped. */
     bool (*restart)(struct child *child);
