@@ -69,7 +69,7 @@ def guest(name, text):
     return r"^\[%s\] hvfw-guest: %s" % (name, text)
 
 
-def linux_case(name, append, expect, hello=False, exit_status=0):
+def linux_case(name, append, expect, hello=False, exit_status=0, reject=None, alone=True):
     return {
         "name": name,
         "smp": 2,
@@ -77,10 +77,10 @@ def linux_case(name, append, expect, hello=False, exit_status=0):
         "boot": boot_linux(append, hello),
         "exit_status": exit_status,
         "expect": expect,
-        "reject": CHILD_REJECT,
+        "reject": CHILD_REJECT if reject is None else reject,
         "ready": ready_line(2, "1G"),
         "timeout": TIMEOUT,
-        "alone": True,
+        "alone": alone,
     }
 
 
@@ -145,7 +145,26 @@ NEEDS_INTERRUPT_DELIVERY = [
         hello=True),
 ]
 
-CASES = []
+CASES = [
+    # Declarations the root refuses, each with its reason, while a hello beside them runs:
+    # a kernel whose init_size does not fit the child's RAM, per-child settings for a child
+    # or a module that does not exist. One child did not start: code 1 (QEMU status 3).
+    linux_case(
+        "linux-refused",
+        "exit_when_idle child=l:vmlinuz:16:1 initrd.l=initramfs.cpio.gz "
+        "child=m:vmlinuz:64:2 initrd.zz=hello.elf initrd.h=nope.img child=h:hello.elf:4:1",
+        [r"^root: initrd\.zz: no child named zz is declared; ignored$",
+         r"^root: initrd\.h: no boot module is named nope\.img; ignored$",
+         r"^root: child l: module vmlinuz: the kernel needs \[0x1000000, \+0x[0-9a-f]+\) "
+         r"\(init_size 0x[0-9a-f]+\): more than the child's 15 MiB of RAM below 0xff0000; "
+         r"not started$",
+         r"^root: child m: module vmlinuz: the kernel needs .*; not started$",
+         r"^\[h\] hello: PASS$",
+         r"^hvfw: child h stopped reason=poweroff exit_code=0$",
+         r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
+        hello=True, exit_status=3, alone=False,
+        reject=CLEAN_REJECT + [r"reason=(error|triple-fault)", r"^\[l\] ", r"^\[m\] "]),
+]
 
 # Issue 4's acceptance beyond what the root provides, waiting for the hypervisor's synthetic
 # timers (the stimer clockevent) and the VMBus host (hv_vmbus loads): move into CASES when
