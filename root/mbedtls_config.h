@@ -10,7 +10,7 @@
  * wall clock (there is no RTC reading yet: certificate validity dates are not checked),
  * everything older than TLS 1.2, CBC suites, RC4/DES/MD5 and the PSA layer.
  *
- * Entropy: only RDRAND through mbedtls_hardware_poll (root/mgmt_entropy.h); no platform
+ * Entropy: only RDRAND through mbedtls_hardware_poll (root/mgmt_tls.h); no platform
  * source exists, so without RDRAND the entropy collector fails rather than pretend.
  */
 #ifndef HVFW_ROOT_MBEDTLS_CONFIG_H
@@ -21,6 +21,8 @@
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_ENTROPY_HARDWARE_ALT
 #define MBEDTLS_DEPRECATED_REMOVED
+/* No 128-by-64-bit division: it would need libgcc's __udivti3, which the image lacks. */
+#define MBEDTLS_NO_UDBL_DIVISION
 
 /* Elliptic curves and key exchange */
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED

@@ -24,6 +24,7 @@
 #include "root/log.h"
 #include "root/memory.h"
 #include "root/mgmt_json.h"
+#include "root/mgmt_tls.h"
 #include "root/platform.h"
 
 /* lwIP polls a connection every interval * 500 ms (TCP_SLOW_INTERVAL, tcp.c). */
@@ -491,6 +492,19 @@ bool mgmt_server_start(const char *cmdline)
         return false;
     }
     printf("root: mgmt: API listening on TCP port %lu (HTTP/1.1; TLS is not on yet)\n", port);
+    /* The identity TLS will serve: generated now so its cost and its entropy are known at
+     * boot, and its fingerprint can be pinned (new each boot until there is a store). */
+    static struct mgmt_tls_identity identity;
+    char why[128];
+    uint64_t start_ns = libc_uptime_ns();
+    if (mgmt_tls_identity_create("hvfw", &identity, why, sizeof(why)))
+        printf("root: mgmt: TLS certificate CN=hvfw (ECDSA P-256, self-signed, %zu bytes, "
+               "%llu ms) sha256 fingerprint %s\n",
+               identity.certificate_length,
+               (unsigned long long)((libc_uptime_ns() - start_ns) / 1000000),
+               identity.fingerprint_text);
+    else
+        root_warn("mgmt: no TLS identity: %s", why);
     return true;
 }
 

@@ -164,6 +164,8 @@ CASES = [
             r"^selftest: mgmt-api-loopback: ok statuses=401,200,404 ",
             r"^\[root/vp0\] info: mgmt: API token provisioned by mgmt.token_sha256$",
             r"^root: mgmt: API listening on TCP port 8080 ",
+            r"^root: mgmt: TLS certificate CN=hvfw \(ECDSA P-256, self-signed, \d+ bytes, \d+ ms\) "
+            r"sha256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}$",
             r"^\[root/vp0\] warn: mgmt: 10\.0\.2\.2 GET /v1/host -> 401: ",
             r"^\[root/vp0\] warn: mgmt: 10\.0\.2\.2 -> 400: malformed header field$",
             r"^\[root/vp0\] warn: mgmt: 10\.0\.2\.2 -> 413: ",

@@ -7,7 +7,7 @@ Two archives:
   build/mbedtls/libmbedtls.a             every library/*.c, freestanding against newlib
                                          (modules our configuration leaves out compile
                                          to nothing); for the image;
-  build/host/mbedtls/libmbedtls-host.a   the few modules the host unit tests link.
+  build/host/mbedtls/libmbedtls-host.a   the same modules for the host unit tests.
 """
 import glob
 import os
@@ -17,7 +17,6 @@ INCLUDES = ["deps/mbedtls/include"]
 DEFINES = ["'-DMBEDTLS_CONFIG_FILE=\"root/mbedtls_config.h\"'"]
 # Sockets and timing are POSIX-only; lwIP carries the bytes and the root has its own clock.
 EXCLUDED = {"net_sockets.c", "timing.c"}
-HOST_SOURCES = ["sha256.c", "platform_util.c"]
 
 
 def library_sources():
@@ -46,10 +45,9 @@ def emit(n, ctx):
     n.rule("mbedtls_host_cc", "gcc -MD -MF $out.d $mbedtls_host_cflags -c $in -o $out",
            depfile="$out.d", deps="gcc", description="HOSTCC $out")
     host_objs = []
-    for name in HOST_SOURCES:
-        src = os.path.join("deps/mbedtls/library", name)
-        o = os.path.join(build, "host", "mbedtls", name[:-2] + ".o")
-        n.build(o, "mbedtls_host_cc", src)
+    for src in library_sources():
+        o = os.path.join(build, "host", "mbedtls", os.path.basename(src)[:-2] + ".o")
+        n.build(o, "mbedtls_host_cc", src, implicit=["root/mbedtls_config.h"])
         host_objs.append(o)
     host_archive = os.path.join(build, "host", "mbedtls", "libmbedtls-host.a")
     n.build(host_archive, "ar", host_objs)
