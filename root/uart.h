@@ -17,11 +17,10 @@
  * > THR empty (IER1) > modem status (IER3). THR empty is raised when THR empties and when
  * IER1 goes from 0 to 1 with THR empty, and cleared by reading IIR while it is the one
  * reported or by writing THR (which, the byte leaving at once, empties THR and raises it
- * again: one new edge per write after an IIR read, none while it stays pending). The INTRPT
- * output reaches the PC's interrupt line only
- * through MCR bit 3 (OUT2), and never in loopback (the outputs are forced inactive there):
- * uart_interrupt_line says what the line carries; the worker turns its rising edge into
- * IRQ 4 at the IOAPIC.
+ * again: one new edge per write after an IIR read, none while it stays pending). The
+ * INTRPT output reaches the PC's interrupt line only through MCR bit 3 (OUT2), and never
+ * in loopback (the outputs are forced inactive there): uart_interrupt_line says what the
+ * line carries; the worker turns its rising edge into IRQ 4 at the IOAPIC.
  *
  * Pure and host-testable: no root or hypervisor calls.
  */
