@@ -62,7 +62,8 @@
  * (hv/sched.c), so nothing that needs XSAVE; no machine-check or performance-monitoring
  * MSRs, thermal/power control, RDTSCP (TSC_AUX) or debug stores; the topology leaves
  * describe the host and are hidden (the MADT and the Hyper-V leaves describe the
- * partition). The vLAPIC bits (APIC, x2APIC) appear when hv/vlapic.c serves them. */
+ * partition). The local APIC is hv/vlapic.c's: APIC, x2APIC, TSC-deadline and ARAT (the
+ * APIC timer does not stop in deep C-states, so Linux needs no broadcast timer). */
 static struct cpuid_result child_policy(uint32_t leaf, struct cpuid_result r)
 {
     switch (leaf) {
@@ -75,15 +76,18 @@ static struct cpuid_result child_policy(uint32_t leaf, struct cpuid_result r)
                    LEAF1_ECX_TM2 | LEAF1_ECX_FMA | LEAF1_ECX_PDCM | LEAF1_ECX_DCA |
                    LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE | LEAF1_ECX_XSAVE |
                    LEAF1_ECX_OSXSAVE | LEAF1_ECX_AVX | LEAF1_ECX_F16C);
-        r.ecx |= LEAF1_ECX_HYPERVISOR;
+        r.ecx |= LEAF1_ECX_HYPERVISOR | LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE;
         r.edx &= ~(LEAF1_EDX_MCE | LEAF1_EDX_MCA | LEAF1_EDX_DS | LEAF1_EDX_ACPI |
-                   LEAF1_EDX_HTT | LEAF1_EDX_TM | LEAF1_EDX_PBE | LEAF1_EDX_APIC);
+                   LEAF1_EDX_HTT | LEAF1_EDX_TM | LEAF1_EDX_PBE);
+        r.edx |= LEAF1_EDX_APIC;
         /* EBX: CLFLUSH line size (15:8) kept; logical processor count and initial APIC ID
          * are the partition's business: the caller puts the VP index in 31:24. */
         r.ebx &= 0x0000FF00u;
         break;
     case 6:
-        r = (struct cpuid_result){0, 0, 0, 0}; /* thermal and power management */
+        /* Thermal and power management: only ARAT (EAX bit 2, "APIC timer always
+         * running"; Intel SDM vol. 2, CPUID leaf 6). */
+        r = (struct cpuid_result){1u << 2, 0, 0, 0};
         break;
     default:
         break;

@@ -81,6 +81,7 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_CREATE_VP, root_call_create_vp},
     {HVCALL_GET_VP_REGISTERS, root_call_get_vp_registers},
     {HVCALL_SET_VP_REGISTERS, root_call_set_vp_registers},
+    {HVCALL_ASSERT_VIRTUAL_INTERRUPT, root_call_assert_virtual_interrupt},
 };
 
 static hypercall_handler_fn find_handler(uint16_t code)

@@ -181,6 +181,8 @@ static const struct hypercall_descriptor descriptors[] = {
            sizeof(struct hv_input_post_message), 0),
     SIMPLE(HVCALL_SIGNAL_EVENT, "HvCallSignalEvent", true, false, false,
            sizeof(struct hv_input_signal_event), 0),
+    SIMPLE(HVCALL_ASSERT_VIRTUAL_INTERRUPT, "HvCallAssertVirtualInterrupt", false, false, true,
+           sizeof(struct hv_input_assert_virtual_interrupt), 0),
     /* hvfw's private calls (hv/root_abi.h, docs/hypercalls.md): root only. */
     REP(HVCALL_HVFW_CONSOLE_WRITE, "HvCallHvfwConsoleWrite", false, false, true, 0, 1, 0),
     SIMPLE(HVCALL_HVFW_ROOT_READY, "HvCallHvfwRootReady", true, false, true, 0, 0),
@@ -546,6 +548,24 @@ enum hv_status hv_input_post_message_validate(const struct hv_input_post_message
         return HV_STATUS_INVALID_PARAMETER;
     if (in->message_type == 0 || (in->message_type & HV_MESSAGE_TYPE_HYPERVISOR_MASK))
         return HV_STATUS_INVALID_PARAMETER; /* HvMessageTypeNone, or the hypervisor's own */
+    return HV_STATUS_SUCCESS;
+}
+
+enum hv_status
+hv_input_assert_virtual_interrupt_validate(const struct hv_input_assert_virtual_interrupt *in)
+{
+    enum hv_status status = check_child_partition_id(in->partition_id);
+    if (status != HV_STATUS_SUCCESS)
+        return status;
+    if ((in->control & HV_INTERRUPT_CONTROL_TYPE_MASK) != HV_INTERRUPT_TYPE_FIXED ||
+        (in->control & ~HV_INTERRUPT_CONTROL_TYPE_MASK) != 0)
+        return HV_STATUS_INVALID_PARAMETER; /* not fixed, level, logical or reserved bits */
+    if (in->destination > 0xFFFFFFFFull)
+        return HV_STATUS_INVALID_PARAMETER; /* x2APIC IDs are 32 bits */
+    if (in->vector < HV_INTERRUPT_VECTOR_FIRST || in->vector > HV_INTERRUPT_VECTOR_LAST)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (in->target_vtl != 0 || in->reserved1 != 0 || in->reserved2 != 0)
+        return HV_STATUS_INVALID_PARAMETER;
     return HV_STATUS_SUCCESS;
 }
 

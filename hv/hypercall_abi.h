@@ -101,6 +101,8 @@ enum hypercall_code {
     /* SynIC messaging: VMBus uses both, in both directions. */
     HVCALL_POST_MESSAGE = 0x005C,
     HVCALL_SIGNAL_EVENT = 0x005D,
+    /* The root's emulated interrupt controllers deliver into a child's virtual APIC. */
+    HVCALL_ASSERT_VIRTUAL_INTERRUPT = 0x0094,
 };
 
 /*
@@ -604,6 +606,36 @@ _Static_assert(sizeof(struct hv_input_signal_event) == 8, "HV_INPUT_SIGNAL_EVENT
 
 enum hv_status hv_input_post_message_validate(const struct hv_input_post_message *in);
 enum hv_status hv_input_signal_event_validate(const struct hv_input_signal_event *in);
+
+/* ---- virtual interrupts (HvCallAssertVirtualInterrupt) ------------------------------------ */
+
+/* HV_INTERRUPT_CONTROL: the HV_INTERRUPT_TYPE in 31:0, level-triggered bit 32, logical
+ * destination mode bit 33, 63:34 reserved (Linux hvhdk.h, OpenVMM hvdef). */
+#define HV_INTERRUPT_TYPE_FIXED 0u
+#define HV_INTERRUPT_CONTROL_TYPE_MASK 0x00000000FFFFFFFFull
+#define HV_INTERRUPT_CONTROL_LEVEL_TRIGGERED (1ull << 32)
+#define HV_INTERRUPT_CONTROL_LOGICAL_DESTINATION (1ull << 33)
+#define HV_INTERRUPT_VECTOR_FIRST 16u /* 0-15 are illegal APIC vectors (SDM 11.5.2) */
+#define HV_INTERRUPT_VECTOR_LAST 255u
+
+struct hv_input_assert_virtual_interrupt {
+    uint64_t partition_id;
+    uint64_t control;          /* HV_INTERRUPT_CONTROL */
+    uint64_t destination;      /* physical destination: the target's APIC ID = VP index */
+    uint32_t vector;
+    uint8_t target_vtl;        /* VTL 0 only */
+    uint8_t reserved1;
+    uint16_t reserved2;
+} __attribute__((packed));
+_Static_assert(sizeof(struct hv_input_assert_virtual_interrupt) == 32,
+               "HV_INPUT_ASSERT_VIRTUAL_INTERRUPT");
+
+/* What hvfw delivers: a fixed, edge-triggered interrupt to one VP by physical APIC ID, at
+ * VTL 0, vector 16-255. Other types, level triggering (it would need the EOI reported back
+ * to the root's IOAPIC), logical destinations, other VTLs and reserved bits:
+ * HV_STATUS_INVALID_PARAMETER. The destination's existence is checked by the handler. */
+enum hv_status
+hv_input_assert_virtual_interrupt_validate(const struct hv_input_assert_virtual_interrupt *in);
 
 /* ---- guest-side TLB flush and IPI (sizes for the descriptor table) ------------------------ */
 

@@ -10,6 +10,7 @@
 #include "hv/sched.h"
 #include "hv/slat.h"
 #include "hv/vendor.h"
+#include "hv/vlapic.h"
 #include "kernel/format.h"
 #include "kernel/lapic.h"
 #include "kernel/log.h"
@@ -716,6 +717,31 @@ enum hv_status root_call_set_vp_registers(struct hypercall_context *call)
             break;
     }
     call->reps_done = i - layout->rep_start;
+    partition_table_put(e);
+    return status;
+}
+
+/* ---- virtual interrupts ---------------------------------------------------------------- */
+
+enum hv_status root_call_assert_virtual_interrupt(struct hypercall_context *call)
+{
+    struct hv_input_assert_virtual_interrupt in;
+    memcpy(&in, call->input, sizeof(in));
+    enum hv_status status = hv_input_assert_virtual_interrupt_validate(&in);
+    struct partition_table_entry *e;
+    if (status == HV_STATUS_SUCCESS)
+        status = get_child(call, in.partition_id, &e);
+    if (status != HV_STATUS_SUCCESS)
+        return status;
+    /* A child's APIC IDs are its VP indices (hv/vlapic.h); VPs are never removed from a
+     * partition while its table reference is held. */
+    struct partition *p = e->partition;
+    uint32_t count = __atomic_load_n(&p->vp_count, __ATOMIC_ACQUIRE);
+    if (in.destination >= count) {
+        status = HV_STATUS_INVALID_PARAMETER;
+    } else {
+        vlapic_raise_interrupt(p->vps[in.destination], (uint8_t)in.vector);
+    }
     partition_table_put(e);
     return status;
 }

@@ -30,5 +30,8 @@ enum hv_status root_call_install_intercept(struct hypercall_context *call);
 enum hv_status root_call_create_vp(struct hypercall_context *call);
 enum hv_status root_call_get_vp_registers(struct hypercall_context *call);
 enum hv_status root_call_set_vp_registers(struct hypercall_context *call);
+/* HvCallAssertVirtualInterrupt: a fixed, edge-triggered interrupt into a child VP's
+ * virtual APIC (hv/vlapic.h), named by its APIC ID; the root's emulated IOAPIC uses it. */
+enum hv_status root_call_assert_virtual_interrupt(struct hypercall_context *call);
 
 #endif

@@ -48,26 +48,16 @@ uint32_t vlapic_divisor(uint32_t divide_config)
     return code == 7 ? 1 : 2u << code;
 }
 
-/* a * b / c without overflow for a * b < 2^64 * c, saturating; c > 0. */
+/* a * b / c with a 128-bit intermediate product (MUL, then DIV of RDX:RAX; Intel SDM
+ * vol. 2), saturating when the quotient does not fit 64 bits; c > 0. */
 static uint64_t multiply_divide(uint64_t a, uint64_t b, uint64_t c)
 {
-    uint64_t quotient = a / c, remainder = a % c;
-    if (quotient && b > UINT64_MAX / quotient)
-        return UINT64_MAX;
-    uint64_t high = quotient * b;
-    /* remainder < c; remainder * b may still overflow for a huge b: split b. */
-    uint64_t low;
-    if (remainder == 0 || b <= UINT64_MAX / remainder) {
-        low = remainder * b / c;
-    } else {
-        uint64_t b_high = b / c, b_low = b % c;
-        if (b_high && remainder > UINT64_MAX / b_high)
-            return UINT64_MAX;
-        low = remainder * b_high + (b_low && remainder > UINT64_MAX / b_low
-                                        ? UINT64_MAX / c
-                                        : remainder * b_low / c);
-    }
-    return high + low < high ? UINT64_MAX : high + low;
+    uint64_t high, low, quotient, remainder;
+    __asm__("mulq %3" : "=a"(low), "=d"(high) : "a"(a), "rm"(b) : "cc");
+    if (high >= c)
+        return UINT64_MAX; /* DIV would raise #DE */
+    __asm__("divq %4" : "=a"(quotient), "=d"(remainder) : "a"(low), "d"(high), "rm"(c) : "cc");
+    return quotient;
 }
 
 uint64_t vlapic_ticks_to_ns(uint64_t ticks, uint32_t divisor, uint64_t hz)
@@ -208,8 +198,8 @@ static const char *partition_name(const struct vp *vp)
     return vp->partition->name;
 }
 
-/* Sets `vector` in the IRR; whether the target must be woken (it may be halting) or only
- * kicked. [a->lock] */
+/* Sets `vector` in the IRR; false if the APIC refuses it (an illegal vector is recorded in
+ * the ESR). [a->lock] */
 static bool accept_fixed(struct vlapic *a, uint8_t vector)
 {
     if (vector < FIRST_VALID_VECTOR) {
@@ -222,7 +212,8 @@ static bool accept_fixed(struct vlapic *a, uint8_t vector)
     return true;
 }
 
-/* Makes the VP look at its APIC: wake it if it halts, else make it exit. */
+/* Makes the VP look at its APIC: wake it if it halts (or is about to: sched_wake then
+ * makes its next HLT return at once), else kick its CPU so it exits. */
 static void notify(struct vp *vp)
 {
     sched_wake(vp);

@@ -199,6 +199,18 @@ uint16_t hvcall_install_intercept(uint64_t partition_id, uint32_t access_type_ma
     return simple_call(HVCALL_INSTALL_INTERCEPT, &in, sizeof(in), NULL, 0);
 }
 
+uint16_t hvcall_assert_virtual_interrupt(uint64_t partition_id, uint32_t apic_id,
+                                         uint8_t vector)
+{
+    struct hv_input_assert_virtual_interrupt in;
+    memset(&in, 0, sizeof(in));
+    in.partition_id = partition_id;
+    in.control = HV_INTERRUPT_TYPE_FIXED; /* edge-triggered, physical destination */
+    in.destination = apic_id;
+    in.vector = vector;
+    return simple_call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, &in, sizeof(in), NULL, 0);
+}
+
 uint16_t hvcall_create_vp(uint64_t partition_id, uint32_t vp_index)
 {
     struct hv_input_create_vp in;

@@ -51,5 +51,10 @@ uint16_t hvcall_get_vp_registers(uint64_t partition_id, uint32_t vp_index, const
                                  union hv_register_value *values, uint32_t count);
 uint16_t hvcall_set_vp_registers(uint64_t partition_id, uint32_t vp_index,
                                  const struct hv_register_assoc *assocs, uint32_t count);
+/* HvCallAssertVirtualInterrupt: `vector` (16-255) as a fixed, edge-triggered interrupt to
+ * the child VP whose APIC ID (= VP index) is `apic_id` (hv/vlapic.h; the root's emulated
+ * IOAPIC delivers through it). */
+uint16_t hvcall_assert_virtual_interrupt(uint64_t partition_id, uint32_t apic_id,
+                                         uint8_t vector);
 
 #endif

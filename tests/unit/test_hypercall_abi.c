@@ -147,6 +147,7 @@ START_TEST(call_codes_match_references)
     ck_assert_int_eq(HVCALL_SET_VP_REGISTERS, 0x51);
     ck_assert_int_eq(HVCALL_POST_MESSAGE, 0x5C);
     ck_assert_int_eq(HVCALL_SIGNAL_EVENT, 0x5D);
+    ck_assert_int_eq(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0x94);
     /* Descriptors: unique, named, consistent with their kind; those in our private range are
      * root-only (hv/root_abi.h). */
     size_t count;
@@ -607,6 +608,66 @@ START_TEST(synic_inputs)
 }
 END_TEST
 
+START_TEST(assert_virtual_interrupt_input)
+{
+    /* Root only, memory form only (32 bytes do not fit RDX and R8). */
+    const struct hypercall_descriptor *d = hypercall_descriptor_find(HVCALL_ASSERT_VIRTUAL_INTERRUPT);
+    ck_assert_ptr_nonnull(d);
+    ck_assert(d->root_only && !d->fast_allowed && d->kind == HYPERCALL_SIMPLE);
+    ck_assert_uint_eq(d->input_header_size, 32);
+    struct hypercall_layout layout;
+    struct hypercall_control c = control_for(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0);
+    ck_assert_int_eq(validate(&c, 0x1000, 0, false, &layout), HV_STATUS_ACCESS_DENIED);
+    ck_assert_int_eq(validate(&c, 0x1000, 0, true, &layout), HV_STATUS_SUCCESS);
+    c.fast = true;
+    ck_assert_int_eq(validate(&c, 0, 0, true, &layout), HV_STATUS_INVALID_HYPERCALL_INPUT);
+
+    const struct hv_input_assert_virtual_interrupt good = {
+        .partition_id = 4, .control = HV_INTERRUPT_TYPE_FIXED, .destination = 1, .vector = 0x24};
+    ck_assert_int_eq(hv_input_assert_virtual_interrupt_validate(&good), HV_STATUS_SUCCESS);
+    struct hv_input_assert_virtual_interrupt in = good;
+    in.vector = 16;
+    ck_assert_int_eq(hv_input_assert_virtual_interrupt_validate(&in), HV_STATUS_SUCCESS);
+    in.vector = 255;
+    ck_assert_int_eq(hv_input_assert_virtual_interrupt_validate(&in), HV_STATUS_SUCCESS);
+    /* Each field wrong on its own. */
+    static const struct {
+        int field;
+        uint64_t value;
+        enum hv_status status;
+    } bad[] = {
+        {0, HV_PARTITION_ID_SELF, HV_STATUS_INVALID_PARTITION_ID},
+        {0, HV_PARTITION_ID_INVALID, HV_STATUS_INVALID_PARTITION_ID},
+        {1, 4, HV_STATUS_INVALID_PARAMETER},          /* NMI */
+        {1, 1, HV_STATUS_INVALID_PARAMETER},          /* lowest priority */
+        {1, HV_INTERRUPT_CONTROL_LEVEL_TRIGGERED, HV_STATUS_INVALID_PARAMETER},
+        {1, HV_INTERRUPT_CONTROL_LOGICAL_DESTINATION, HV_STATUS_INVALID_PARAMETER},
+        {1, 1ull << 63, HV_STATUS_INVALID_PARAMETER}, /* reserved */
+        {2, 0x100000000ull, HV_STATUS_INVALID_PARAMETER},
+        {3, 15, HV_STATUS_INVALID_PARAMETER},
+        {3, 0, HV_STATUS_INVALID_PARAMETER},
+        {3, 256, HV_STATUS_INVALID_PARAMETER},
+        {3, 0xFFFFFFFFu, HV_STATUS_INVALID_PARAMETER},
+        {4, 1, HV_STATUS_INVALID_PARAMETER},          /* VTL 1 */
+        {5, 1, HV_STATUS_INVALID_PARAMETER},
+        {6, 0x8000, HV_STATUS_INVALID_PARAMETER},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        in = good;
+        switch (bad[i].field) {
+        case 0: in.partition_id = bad[i].value; break;
+        case 1: in.control = bad[i].value; break;
+        case 2: in.destination = bad[i].value; break;
+        case 3: in.vector = (uint32_t)bad[i].value; break;
+        case 4: in.target_vtl = (uint8_t)bad[i].value; break;
+        case 5: in.reserved1 = (uint8_t)bad[i].value; break;
+        default: in.reserved2 = (uint16_t)bad[i].value; break;
+        }
+        ck_assert_int_eq(hv_input_assert_virtual_interrupt_validate(&in), bad[i].status);
+    }
+}
+END_TEST
+
 Suite *hypercall_abi_suite(void)
 {
     Suite *s = suite_create("hypercall_abi");
@@ -633,6 +694,7 @@ Suite *hypercall_abi_suite(void)
     tcase_add_test(tc, intercept_input);
     tcase_add_test(tc, vp_register_inputs);
     tcase_add_test(tc, synic_inputs);
+    tcase_add_test(tc, assert_virtual_interrupt_input);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -244,6 +244,13 @@ START_TEST(test_divisor_and_time)
     ck_assert_uint_eq(vlapic_ns_to_ticks(4999, 1, 200000000ull), 1000); /* rounded up */
     ck_assert_uint_eq(vlapic_ns_to_ticks(640000, 128, 200000000ull), 1000);
     ck_assert_uint_eq(vlapic_ns_to_ticks(1, 0, 1000000000ull), 0);
+    /* The largest count at the largest divisor with an uneven clock: the products pass
+     * 2^64 on the way, the results do not (and the round trip is exact). */
+    uint64_t longest = vlapic_ticks_to_ns(0xFFFFFFFFu, 128, 997807440ull);
+    ck_assert_uint_eq(longest, 550963835026ull);
+    ck_assert_uint_eq(vlapic_ns_to_ticks(longest, 128, 997807440ull), 0xFFFFFFFFu);
+    ck_assert_uint_eq(vlapic_ns_to_ticks(longest / 2, 128, 997807440ull), 0x80000000u);
+    ck_assert_uint_eq(vlapic_ns_to_ticks(UINT64_MAX, 1, 997807440ull), 18406298480523299001ull);
     /* 1 GHz clocks and a 60 s deadline stay exact (no 64-bit overflow in between). */
     ck_assert_uint_eq(vlapic_ticks_to_ns(60000000000ull, 1, 1000000000ull), 60000000000ull);
 }
