@@ -7,6 +7,7 @@
 #include "hv/root_abi.h"
 #include "hv/root_calls.h"
 #include "hv/root_partition.h"
+#include "hv/synic.h"
 #include "hv/vendor.h"
 #include "kernel/log.h"
 #include "kernel/main.h"
@@ -81,6 +82,12 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_CREATE_VP, root_call_create_vp},
     {HVCALL_GET_VP_REGISTERS, root_call_get_vp_registers},
     {HVCALL_SET_VP_REGISTERS, root_call_set_vp_registers},
+    /* SynIC messages and events between children and the root (hv/synic.h). */
+    {HVCALL_POST_MESSAGE, synic_call_post_message},
+    {HVCALL_SIGNAL_EVENT, synic_call_signal_event},
+    {HVCALL_HVFW_POST_CHILD_MESSAGE, synic_call_post_child_message},
+    {HVCALL_HVFW_SIGNAL_CHILD_EVENT, synic_call_signal_child_event},
+    {HVCALL_HVFW_GET_CHILD_EVENTS, synic_call_get_child_events},
     {HVCALL_ASSERT_VIRTUAL_INTERRUPT, root_call_assert_virtual_interrupt},
 };
 

@@ -188,6 +188,12 @@ static const struct hypercall_descriptor descriptors[] = {
     SIMPLE(HVCALL_HVFW_ROOT_READY, "HvCallHvfwRootReady", true, false, true, 0, 0),
     SIMPLE(HVCALL_HVFW_ROOT_STOP, "HvCallHvfwRootStop", true, false, true, sizeof(uint64_t), 0),
     SIMPLE(HVCALL_HVFW_SHUTDOWN, "HvCallHvfwShutdown", true, false, true, sizeof(uint64_t), 0),
+    SIMPLE(HVCALL_HVFW_POST_CHILD_MESSAGE, "HvCallHvfwPostChildMessage", false, false, true,
+           sizeof(struct hvfw_input_post_child_message), 0),
+    SIMPLE(HVCALL_HVFW_SIGNAL_CHILD_EVENT, "HvCallHvfwSignalChildEvent", true, false, true,
+           sizeof(struct hvfw_input_signal_child_event), 0),
+    SIMPLE(HVCALL_HVFW_GET_CHILD_EVENTS, "HvCallHvfwGetChildEvents", false, false, true,
+           sizeof(uint64_t), sizeof(struct hvfw_output_get_child_events)),
 };
 
 #undef SIMPLE

@@ -260,3 +260,44 @@ uint16_t hvcall_set_vp_registers(uint64_t partition_id, uint32_t vp_index,
     }
     return HV_STATUS_SUCCESS;
 }
+
+/* ---- messages and events to children (hv/root_abi.h) ----------------------------------- */
+
+uint16_t hvcall_post_child_message(uint64_t partition_id, uint32_t vp_index, uint32_t sint,
+                                   uint32_t message_type, const void *payload,
+                                   uint32_t payload_size)
+{
+    struct hvfw_input_post_child_message in;
+    if (payload_size > sizeof(in.payload))
+        return HV_STATUS_INVALID_PARAMETER;
+    memset(&in, 0, sizeof(in));
+    in.partition_id = partition_id;
+    in.vp_index = vp_index;
+    in.sint = sint;
+    in.message_type = message_type;
+    in.payload_size = payload_size;
+    if (payload_size)
+        memcpy(in.payload, payload, payload_size);
+    return simple_call(HVCALL_HVFW_POST_CHILD_MESSAGE, &in, sizeof(in), NULL, 0);
+}
+
+uint16_t hvcall_signal_child_event(uint64_t partition_id, uint32_t vp_index, uint8_t sint,
+                                   uint16_t flag_number)
+{
+    struct hvfw_input_signal_child_event in = {partition_id, vp_index, sint, 0, flag_number};
+    uint64_t second;
+    memcpy(&second, (const uint8_t *)&in + sizeof(uint64_t), sizeof(second));
+    return hvcall_status(
+        hvcall(HVCALL_HVFW_SIGNAL_CHILD_EVENT | HYPERCALL_CONTROL_FAST, partition_id, second));
+}
+
+uint16_t hvcall_get_child_events(uint64_t partition_id,
+                                 uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64])
+{
+    struct hvfw_output_get_child_events out;
+    uint16_t status = simple_call(HVCALL_HVFW_GET_CHILD_EVENTS, &partition_id,
+                                  sizeof(partition_id), &out, sizeof(out));
+    if (status == HV_STATUS_SUCCESS)
+        memcpy(connections, out.connections, sizeof(out.connections));
+    return status;
+}

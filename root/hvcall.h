@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hv/hypercall_abi.h"
+#include "hv/root_abi.h"
 
 uint64_t hvcall(uint64_t control, uint64_t input_gpa, uint64_t output_gpa);
 /* The status of a result value (bits 15:0). */
@@ -56,5 +57,20 @@ uint16_t hvcall_set_vp_registers(uint64_t partition_id, uint32_t vp_index,
  * IOAPIC delivers through it). */
 uint16_t hvcall_assert_virtual_interrupt(uint64_t partition_id, uint32_t apic_id,
                                          uint8_t vector);
+
+/*
+ * Messages and events to and from children (hv/root_abi.h, docs/hypercalls.md). Each
+ * returns the call's HV_STATUS: HV_STATUS_INSUFFICIENT_BUFFERS when the VP's queue for the
+ * SINT is full (try again after the child has taken messages), HV_STATUS_INVALID_SYNIC_STATE
+ * when the child has not enabled the page.
+ */
+uint16_t hvcall_post_child_message(uint64_t partition_id, uint32_t vp_index, uint32_t sint,
+                                   uint32_t message_type, const void *payload,
+                                   uint32_t payload_size);
+uint16_t hvcall_signal_child_event(uint64_t partition_id, uint32_t vp_index, uint8_t sint,
+                                   uint16_t flag_number);
+/* Takes and clears the connections the child signalled (bit C = connection C). */
+uint16_t hvcall_get_child_events(uint64_t partition_id,
+                                 uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64]);
 
 #endif

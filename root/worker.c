@@ -9,6 +9,7 @@
 #include "kernel/x86.h"
 #include "libc-glue/decoder.h"
 #include "root/child_acpi.h"
+#include "root/child_messages.h"
 #include "root/heartbeat.h"
 #include "root/hvcall.h"
 #include "root/log.h"
@@ -794,7 +795,7 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
     uintptr_t slot = message_page + HV_SINT_INTERCEPTS * sizeof(struct hv_message);
     shutdown_if_idle(children, count, exit_when_idle);
     for (;;) {
-        if (heartbeat_poll() || (worker_poll_hook && worker_poll_hook()))
+        if (heartbeat_poll() || child_messages_poll() || (worker_poll_hook && worker_poll_hook()))
             continue;
         if (*slot_type(slot) == HV_MESSAGE_TYPE_NONE) {
             /* A message queued behind a slot we emptied before the flag was set. */
