@@ -310,10 +310,15 @@ uint64_t vlapic_timer_service(struct vp *vp, uint64_t now_ns)
             raise = accept_fixed(a, (uint8_t)lvt);
         if (a->timer_period_ns) {
             /* The next expiry follows the previous one, not the service time, so the
-             * period does not drift; a VP that fell far behind skips, it does not burst. */
-            a->timer_deadline_ns = saturating_add(a->timer_deadline_ns, a->timer_period_ns);
-            if (a->timer_deadline_ns <= now_ns)
-                a->timer_deadline_ns = saturating_add(now_ns, a->timer_period_ns);
+             * period does not drift. Expiries missed while the VP was held up are lost,
+             * as one pending IRR bit absorbs them on hardware, and the grid stays: the
+             * next deadline is the first multiple of the period after now. */
+            uint64_t behind = now_ns - a->timer_deadline_ns;
+            uint64_t periods = behind / a->timer_period_ns + 1;
+            uint64_t step = periods > UINT64_MAX / a->timer_period_ns
+                                ? UINT64_MAX
+                                : periods * a->timer_period_ns;
+            a->timer_deadline_ns = saturating_add(a->timer_deadline_ns, step);
         } else {
             a->timer_deadline_ns = 0;
             if (timer_mode(a) == VLAPIC_TIMER_TSC_DEADLINE)
