@@ -204,6 +204,32 @@ static bool is_com1(uint32_t port)
 
 /* ---- interrupts ------------------------------------------------------------------------- */
 
+/* The IOAPIC's message into the child's virtual LAPICs (HvCallAssertVirtualInterrupt,
+ * hv/vlapic.h), which take a fixed, edge-triggered interrupt for one physical APIC ID;
+ * lowest priority to one physical destination is the same delivery. Anything else the child
+ * programmed (logical destinations, NMI/INIT/ExtINT modes, level triggering, which would
+ * need the EOI back here) is dropped and logged once, as is a refusal (no such VP, a vector
+ * below 16): the interrupt is lost, as it would be on a mis-programmed machine. */
+static void deliver_interrupt(void *ctx, const struct child_ioapic_interrupt *interrupt)
+{
+    struct child *child = ctx;
+    uint16_t status = HV_STATUS_INVALID_PARAMETER;
+    bool supported = (interrupt->delivery_mode == 0 || interrupt->delivery_mode == 1) &&
+                     !interrupt->logical && !interrupt->level;
+    if (supported)
+        status = hvcall_assert_virtual_interrupt(child->partition_id, interrupt->destination,
+                                                 interrupt->vector);
+    if (status == HV_STATUS_SUCCESS || child->interrupt_drop_logged)
+        return;
+    child->interrupt_drop_logged = true;
+    root_info("child %s: IOAPIC interrupt vector %u to %s %u (mode %u, %s) dropped: %s %#x",
+              child->config.name, interrupt->vector, interrupt->logical ? "logical" : "APIC ID",
+              interrupt->destination, interrupt->delivery_mode,
+              interrupt->level ? "level" : "edge",
+              supported ? "HvCallAssertVirtualInterrupt status" : "not deliverable, mode",
+              supported ? status : interrupt->delivery_mode);
+}
+
 /* The devices' interrupt lines after an access to one of them: COM1 on ISA IRQ 4 (active
  * high), the SCI on GSI 9 (active low, the MADT's override). */
 static void update_interrupt_lines(struct child *child)
@@ -737,9 +763,7 @@ void worker_child_init(struct child *child)
 {
     uart_init(&child->com1, print_child_line, child);
     test_device_init(&child->device);
-    /* No delivery yet: HvCallAssertVirtualInterrupt (the hypervisor's virtual LAPICs) is
-     * not there, so the IOAPIC's messages go nowhere, as with a LAPIC-less CPU. */
-    child_ioapic_init(&child->ioapic, CHILD_ACPI_IOAPIC_ID, NULL, child);
+    child_ioapic_init(&child->ioapic, CHILD_ACPI_IOAPIC_ID, deliver_interrupt, child);
     child->interrupt_drop_logged = false;
     pm_init(&child->pm, root_time_ns());
     pci_config_init(&child->pci);

@@ -13,9 +13,9 @@
  *   0xCF8-0xCFF  PCI configuration mechanism #1 over an empty bus (root/pci_config.h)
  *   0xCF9        the reset register (a byte; 0x06 restarts the child, root/pm.h)
  *   0xF4         the test exit port (an OUT records the exit code)
- *   0xFEC00000   the IOAPIC (root/child_ioapic.h), 24 pins, ISA IRQ n on pin n (its messages
- *                are not delivered yet: they will reach the child's virtual LAPICs through
- *                HvCallAssertVirtualInterrupt)
+ *   0xFEC00000   the IOAPIC (root/child_ioapic.h), 24 pins, ISA IRQ n on pin n; its fixed,
+ *                edge-triggered, physically addressed interrupts reach the child's virtual
+ *                LAPICs through HvCallAssertVirtualInterrupt
  *   0xFEB00000   the test device (root/test_device.h)
  * through root/mmio.h for the memory-mapped ones. Any other port reads as all ones and
  * drops writes (the PIC, PIT, keyboard controller, other COMs, VGA: absent, so Linux

@@ -124,6 +124,16 @@ uint16_t hvcall_get_vp_registers(uint64_t partition_id, uint32_t vp_index, const
     return HV_STATUS_SUCCESS;
 }
 
+uint16_t hvcall_assert_virtual_interrupt(uint64_t partition_id, uint32_t apic_id,
+                                         uint8_t vector)
+{
+    ck_assert_uint_eq(partition_id, CHILD_ID);
+    ck_assert_uint_lt(fake.interrupt_count, 16);
+    fake.interrupt[fake.interrupt_count].apic_id = apic_id;
+    fake.interrupt[fake.interrupt_count++].vector = vector;
+    return fake.interrupt_status;
+}
+
 uint16_t hvcall_delete_partition(uint64_t partition_id)
 {
     ck_assert_uint_eq(partition_id, CHILD_ID);
@@ -687,6 +697,80 @@ START_TEST(absent_and_ioapic_mmio)
 }
 END_TEST
 
+/* Programs IOAPIC entry `pin` through the MMIO window, as Linux does (writel). */
+static void ioapic_entry(unsigned pin, uint64_t entry)
+{
+    static const uint8_t select[] = { 0x89, 0x05, 0x00, 0x00, 0xC0, 0xFE }; /* IOREGSEL */
+    static const uint8_t window[] = { 0x89, 0x05, 0x10, 0x00, 0xC0, 0xFE }; /* IOWIN */
+    for (unsigned half = 0; half < 2; half++) {
+        fake.gpr[0] = 0x10 + 2 * pin + (1 - half);
+        memory(0xFEC00000, select, sizeof(select));
+        fake.gpr[0] = (uint32_t)(entry >> (32 * (1 - half)));
+        memory(0xFEC00010, window, sizeof(window));
+        resumed();
+    }
+}
+
+START_TEST(com1_interrupts_through_the_ioapic)
+{
+    ioapic_entry(4, 0x0100000000000031ull); /* vector 0x31, fixed, edge, APIC ID 1 */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F9, 1, 0x02); /* IER: THRE */
+    ck_assert_uint_eq(fake.interrupt_count, 0);         /* OUT2 off: the line is gated */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3FC, 1, 0x0B); /* MCR: DTR, RTS, OUT2 */
+    ck_assert_uint_eq(fake.interrupt_count, 1);
+    ck_assert_uint_eq(fake.interrupt[0].apic_id, 1);
+    ck_assert_uint_eq(fake.interrupt[0].vector, 0x31);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, 'x'); /* the line stays high: no edge */
+    ck_assert_uint_eq(fake.interrupt_count, 1);
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FA, 1, 0); /* IIR: THRE, cleared */
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX) & 0xFF, 0x02);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, 'y'); /* empty again: a new edge */
+    ck_assert_uint_eq(fake.interrupt_count, 2);
+    /* A logical or level entry is not deliverable: dropped, logged once. */
+    int logs = fake.logs;
+    ioapic_entry(4, 0x0100000000000831ull); /* logical */
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FA, 1, 0);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, 'z');
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FA, 1, 0);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, 'z');
+    ck_assert_uint_eq(fake.interrupt_count, 2);
+    ck_assert_int_eq(fake.logs, logs + 1);
+    /* A refusal by the hypervisor (say, no VP with that APIC ID) loses the interrupt. */
+    ioapic_entry(4, 0x0700000000000031ull);
+    fake.interrupt_status = HV_STATUS_INVALID_PARAMETER;
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FA, 1, 0);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, 'w');
+    ck_assert_uint_eq(fake.interrupt_count, 3);
+    ck_assert(child.running);
+    uart_flush(&child.com1);
+    ck_assert_str_eq(capture_end(), "[t] xyzzw\n");
+}
+END_TEST
+
+START_TEST(console_input_after_the_shell_line)
+{
+    strcpy(child.config.console_input, "ls\rpoweroff -f\r");
+    ioapic_entry(4, 0x0000000000000031ull);
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3FC, 1, 0x08); /* OUT2 */
+    io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F9, 1, 0x01); /* IER: received data */
+    ck_assert_uint_eq(fake.interrupt_count, 0);
+    for (const char *p = "hvfw-guest: shell (exit to power off)\n"; *p; p++)
+        io(HV_INTERCEPT_ACCESS_TYPE_WRITE, 0x3F8, 1, (uint8_t)*p);
+    ck_assert_uint_eq(fake.interrupt_count, 1); /* data arrived: IRQ 4 */
+    const char *expect = "ls\r";
+    for (const char *p = expect; *p; p++) {
+        io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FD, 1, 0); /* LSR: data ready */
+        ck_assert_uint_eq(written(HV_X64_REGISTER_RAX) & 1, 1);
+        io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3F8, 1, 0);
+        ck_assert_uint_eq(written(HV_X64_REGISTER_RAX) & 0xFF, (uint8_t)*p);
+    }
+    io(HV_INTERCEPT_ACCESS_TYPE_READ, 0x3FD, 1, 0);
+    ck_assert_uint_eq(written(HV_X64_REGISTER_RAX) & 1, 0); /* one line per shell */
+    ck_assert_uint_eq(child.console_input_at, 3);
+    capture_end();
+}
+END_TEST
+
 Suite *worker_suite(void)
 {
     Suite *s = suite_create("worker");
@@ -707,6 +791,8 @@ Suite *worker_suite(void)
     tcase_add_test(tc, reset_register_restarts);
     tcase_add_test(tc, reset_without_restart_hook);
     tcase_add_test(tc, absent_and_ioapic_mmio);
+    tcase_add_test(tc, com1_interrupts_through_the_ioapic);
+    tcase_add_test(tc, console_input_after_the_shell_line);
     suite_add_tcase(s, tc);
     return s;
 }
