@@ -10,6 +10,7 @@
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
+#include "root/vmbus_server.h"
 
 #define PAGE_BYTES 4096u
 #define FLAG_WORDS (HVFW_CHILD_CONNECTION_LIMIT / 64)
@@ -71,6 +72,8 @@ static bool take_message(void)
     m.header.payload_size = (uint8_t)size;
     if (connection == HVFW_CHILD_CONNECTION_ECHO)
         echo_message(partition_id, &m);
+    else
+        vmbus_server_message(partition_id, connection, m.header.message_type, m.payload, size);
     return true;
 }
 
@@ -93,6 +96,8 @@ static void take_events(uint64_t partition_id)
                                                    HVFW_CHILD_CONNECTION_ECHO);
                 root_debug("child messages: echo signal to partition %lu: status %#x",
                            partition_id, status);
+            } else {
+                vmbus_server_signal(partition_id, connection);
             }
         }
     }

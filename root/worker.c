@@ -16,6 +16,7 @@
 #include "root/memory.h"
 #include "root/mmio.h"
 #include "root/platform.h"
+#include "root/vmbus_server.h"
 #include "root/wallclock.h"
 
 #define CR0_PG (1ull << 31)
@@ -817,9 +818,11 @@ void worker_run(struct child *children, size_t count, bool exit_when_idle)
     if (!message_page)
         enable_message_page();
     uintptr_t slot = message_page + HV_SINT_INTERCEPTS * sizeof(struct hv_message);
+    vmbus_server_attach(children, count);
     shutdown_if_idle(children, count, exit_when_idle);
     for (;;) {
-        if (heartbeat_poll() || child_messages_poll() || (worker_poll_hook && worker_poll_hook()))
+        if (heartbeat_poll() || child_messages_poll() || vmbus_server_poll() ||
+            (worker_poll_hook && worker_poll_hook()))
             continue;
         if (*slot_type(slot) == HV_MESSAGE_TYPE_NONE) {
             /* A message queued behind a slot we emptied before the flag was set. */

@@ -21,6 +21,7 @@
 #include "root/memory.h"
 #include "root/child_messages.h"
 #include "root/wallclock.h"
+#include "root/vmbus_server.h"
 #include "root/worker.h"
 
 #define CHILD_ID 7
@@ -82,6 +83,18 @@ int64_t wallclock_now(void)
 
 /* Child messages and events (root/child_messages.c) are polled in worker_run only. */
 bool child_messages_poll(void)
+{
+    return false;
+}
+
+/* The VMBus server (root/vmbus_server.c) is exercised by the vmbus suites. */
+void vmbus_server_attach(struct child *children, size_t count)
+{
+    (void)children;
+    (void)count;
+}
+
+bool vmbus_server_poll(void)
 {
     return false;
 }

@@ -1,0 +1,160 @@
+#include "root/vmbus_server.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/hypercall_abi.h"
+#include "root/hvcall.h"
+#include "root/log.h"
+#include "vmbus/connection.h"
+
+#define PAGE_BYTES 4096u
+
+struct server_child {
+    struct child *child;
+    uint64_t partition_id;            /* the partition the connection belongs to */
+    struct vmbus_connection *connection;
+    bool poll_again[VMBUS_CHANNEL_MAX]; /* the channel's poll budget ran out */
+};
+
+static struct server_child *table;
+static size_t table_count;
+
+static bool post_message(void *context, uint32_t vp, uint32_t sint, const void *payload,
+                         uint32_t size)
+{
+    struct server_child *s = context;
+    uint16_t status = hvcall_post_child_message(s->partition_id, vp, sint,
+                                                VMBUS_SERVER_MESSAGE_TYPE, payload, size);
+    if (status == HV_STATUS_INSUFFICIENT_BUFFERS)
+        return false; /* the child's queue is full: kept, retried by vmbus_server_poll */
+    if (status != HV_STATUS_SUCCESS)
+        root_warn("vmbus: child %s: posting to VP %u SINT %u: status %#x", s->child->config.name,
+                  vp, sint, status);
+    return true;
+}
+
+static void signal_event(void *context, uint32_t vp, uint32_t sint, uint32_t flag)
+{
+    struct server_child *s = context;
+    uint16_t status = hvcall_signal_child_event(s->partition_id, vp, (uint8_t)sint,
+                                                (uint16_t)flag);
+    if (status != HV_STATUS_SUCCESS)
+        root_warn("vmbus: child %s: signalling VP %u SINT %u flag %u: status %#x",
+                  s->child->config.name, vp, sint, flag, status);
+}
+
+/* The child's RAM is one block of root memory backing GPAs [0, ram_bytes). */
+static uint8_t *child_page(void *context, uint64_t pfn)
+{
+    struct server_child *s = context;
+    if (pfn >= s->child->ram_bytes / PAGE_BYTES)
+        return NULL;
+    return s->child->ram + pfn * PAGE_BYTES;
+}
+
+static void log_line(void *context, const char *level, const char *line)
+{
+    struct server_child *s = context;
+    root_log(level, "vmbus: child %s: %s", s->child->config.name, line);
+}
+
+void vmbus_server_attach(struct child *children, size_t count)
+{
+    table = calloc(count, sizeof(*table));
+    if (!table) {
+        root_error("vmbus: no memory for the server's table; VMBus is off");
+        return;
+    }
+    table_count = count;
+    for (size_t i = 0; i < count; i++)
+        table[i].child = &children[i];
+}
+
+static void connection_end(struct server_child *s)
+{
+    if (!s->connection)
+        return;
+    vmbus_connection_destroy(s->connection);
+    free(s->connection);
+    s->connection = NULL;
+    memset(s->poll_again, 0, sizeof(s->poll_again));
+}
+
+/* The running child that is partition `partition_id`, with a connection for it. */
+static struct server_child *find(uint64_t partition_id)
+{
+    for (size_t i = 0; i < table_count; i++) {
+        struct server_child *s = &table[i];
+        if (!s->child->running || s->child->partition_id != partition_id)
+            continue;
+        if (s->connection && s->partition_id != partition_id)
+            connection_end(s); /* a restart: the child is a new partition */
+        if (!s->connection) {
+            s->connection = malloc(sizeof(*s->connection));
+            if (!s->connection) {
+                root_warn("vmbus: child %s: no memory for a connection", s->child->config.name);
+                return NULL;
+            }
+            s->partition_id = partition_id;
+            struct vmbus_host_ops ops = {.context = s, .post_message = post_message,
+                                         .signal_event = signal_event, .page = child_page,
+                                         .log = log_line};
+            vmbus_connection_init(s->connection, &ops, s->child->config.vp_count);
+        }
+        return s;
+    }
+    return NULL;
+}
+
+void vmbus_server_message(uint64_t partition_id, uint32_t connection, uint32_t message_type,
+                          const void *payload, uint32_t size)
+{
+    struct server_child *s = find(partition_id);
+    if (!s) {
+        root_debug("vmbus: message from partition %lu, which is no running child", partition_id);
+        return;
+    }
+    if (message_type != VMBUS_SERVER_MESSAGE_TYPE) {
+        root_warn("vmbus: child %s: message type %#x to connection %u is not VMBus's; dropped",
+                  s->child->config.name, message_type, connection);
+        return;
+    }
+    vmbus_connection_handle_message(s->connection, connection, payload, size);
+}
+
+void vmbus_server_signal(uint64_t partition_id, uint32_t connection)
+{
+    struct server_child *s = find(partition_id);
+    if (!s)
+        return;
+    uint32_t relid = connection - VMBUS_CHANNEL_CONNECTION_ID_BASE;
+    bool again = vmbus_connection_handle_signal(s->connection, connection);
+    if (relid >= 1 && relid <= VMBUS_CHANNEL_MAX)
+        s->poll_again[relid - 1] = again;
+}
+
+bool vmbus_server_poll(void)
+{
+    bool more = false;
+    for (size_t i = 0; i < table_count; i++) {
+        struct server_child *s = &table[i];
+        if (!s->connection)
+            continue;
+        if (!s->child->running || s->child->partition_id != s->partition_id) {
+            connection_end(s);
+            continue;
+        }
+        if (s->connection->outbox_count)
+            vmbus_connection_flush(s->connection);
+        for (uint32_t relid = 1; relid <= VMBUS_CHANNEL_MAX; relid++) {
+            if (!s->poll_again[relid - 1])
+                continue;
+            s->poll_again[relid - 1] = vmbus_connection_handle_signal(
+                s->connection, VMBUS_CHANNEL_CONNECTION_ID_BASE + relid);
+            more |= s->poll_again[relid - 1];
+        }
+    }
+    return more;
+}
