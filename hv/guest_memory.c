@@ -56,6 +56,17 @@ bool guest_memory_accessible(struct partition *p, uint64_t gpa, size_t length, b
     return copy(p, gpa, NULL, length, write);
 }
 
+bool guest_memory_store32(struct partition *p, uint64_t gpa, uint32_t value)
+{
+    uint64_t hpa;
+    unsigned access;
+    if ((gpa & 3) || !guest_memory_accessible(p, gpa, sizeof(uint32_t), true) ||
+        !slat_translate(&p->slat, gpa, &hpa, &access))
+        return false;
+    __atomic_store_n((uint32_t *)(uintptr_t)hpa, value, __ATOMIC_RELEASE);
+    return true;
+}
+
 bool guest_memory_fetch_or32(struct partition *p, uint64_t gpa, uint32_t bits, uint32_t *old)
 {
     uint64_t hpa;

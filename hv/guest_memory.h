@@ -23,5 +23,9 @@ bool guest_memory_write(struct partition *p, uint64_t gpa, const void *buffer, s
  * access); *old gets the word's previous value. For memory the guest updates with locked
  * instructions at the same time (SynIC event flags, TLFS 11.9.4). */
 bool guest_memory_fetch_or32(struct partition *p, uint64_t gpa, uint32_t bits, uint32_t *old);
+/* Stores the naturally aligned 32-bit word at `gpa` in one access (release order): for a
+ * field the guest polls while the hypervisor writes it, such as a SynIC message slot's
+ * type, which a byte-wise copy would show half-written. Same rules as a write. */
+bool guest_memory_store32(struct partition *p, uint64_t gpa, uint32_t value);
 
 #endif

@@ -127,10 +127,15 @@ static bool access_fetch_or32(void *context, uint64_t gpa, uint32_t bits, uint32
     return guest_memory_fetch_or32(context, gpa, bits, old);
 }
 
+static bool access_store32(void *context, uint64_t gpa, uint32_t value)
+{
+    return guest_memory_store32(context, gpa, value);
+}
+
 static struct synic_page_access page_access(struct vp *vp)
 {
     return (struct synic_page_access){vp->partition, access_read, access_write,
-                                      access_fetch_or32};
+                                      access_fetch_or32, access_store32};
 }
 
 /* The vector a delivery on `sint` raises, or -1 (root VPs, SynIC off, masked, polling). */

@@ -27,7 +27,7 @@ enum synic_slot_result synic_page_deliver(const struct synic_page_access *a, uin
         return SYNIC_SLOT_UNREACHABLE;
     /* The type last: the guest never sees a type whose payload is not there yet. */
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    if (!a->write(a->context, gpa, &real_type, sizeof(real_type)))
+    if (!a->store32(a->context, gpa, real_type))
         return SYNIC_SLOT_UNREACHABLE;
     return SYNIC_SLOT_DELIVERED;
 }

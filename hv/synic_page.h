@@ -31,6 +31,9 @@ struct synic_page_access {
     /* Atomically ORs `bits` into the naturally aligned 32-bit word at `gpa`; *old gets
      * its previous value (the guest clears flags with locked instructions meanwhile). */
     bool (*fetch_or32)(void *context, uint64_t gpa, uint32_t bits, uint32_t *old);
+    /* Stores the naturally aligned 32-bit word at `gpa` in one access: a slot's type, which
+     * the guest polls (a byte-wise copy once showed the root 0x00010000 for 0x80010000). */
+    bool (*store32)(void *context, uint64_t gpa, uint32_t value);
 };
 
 enum synic_slot_result {

@@ -141,7 +141,17 @@ static bool fake_fetch_or32(void *context, uint64_t gpa, uint32_t bits, uint32_t
     return true;
 }
 
-static const struct synic_page_access access = {NULL, fake_read, fake_write, fake_fetch_or32};
+/* The type store: counted, so a test can check the type went in one 32-bit store. */
+static unsigned store32_calls;
+
+static bool fake_store32(void *context, uint64_t gpa, uint32_t value)
+{
+    store32_calls++;
+    return fake_write(context, gpa, &value, sizeof(value));
+}
+
+static const struct synic_page_access access = {NULL, fake_read, fake_write, fake_fetch_or32,
+                                                fake_store32};
 
 static void page_setup(void)
 {
@@ -160,7 +170,9 @@ static struct hv_message slot(unsigned sint)
 START_TEST(slot_takes_a_message_only_when_free)
 {
     struct hv_message m = message(1, 9, 0xABCD);
+    unsigned stores = store32_calls;
     ck_assert_int_eq(synic_page_deliver(&access, PAGE_GPA, 2, &m, false), SYNIC_SLOT_DELIVERED);
+    ck_assert_uint_eq(store32_calls, stores + 1); /* the type in one 32-bit store, last */
     ck_assert_uint_eq(slot(2).header.message_type, 1);
     ck_assert_uint_eq(slot(2).header.message_flags, 0);
     ck_assert_uint_eq(slot(2).header.sender, 9);
