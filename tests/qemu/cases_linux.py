@@ -10,9 +10,9 @@ line, so `hvfw.action=shell` with "reboot -f\\npoweroff -f\\n" reboots the child
 reset register: a new partition from the same declaration) and powers it off after the
 second boot. Every line typed goes through the emulated 16550's receiver and IRQ 4.
 
-`initcall_blacklist=hv_acpi_init` keeps `modprobe hv_vmbus` from waiting forever for a VMBus
-host that does not answer yet (Linux waits for VERSION_RESPONSE without a timeout); the
-cases in ACCEPTANCE_PENDING drop it and check the rest of issue 4's acceptance.
+Every boot checks issue 4's acceptance on the guest's own console: Hyper-V detected, the
+TSC-page clocksource and the Hyper-V (stimer) clockevent on both CPUs, two CPUs online,
+hv_vmbus loaded (VMBus 5.3 negotiated with the root's server, root/vmbus_server.c).
 """
 import os
 import subprocess
@@ -61,7 +61,7 @@ def boot_linux(append, hello=False):
 
 def linux_child(name, action, extra=""):
     return ('child=%s:vmlinuz:256:2 initrd.%s=initramfs.cpio.gz '
-            'cmdline.%s="console=ttyS0 initcall_blacklist=hv_acpi_init hvfw.action=%s%s"'
+            'cmdline.%s="console=ttyS0 hvfw.action=%s%s"'
             % (name, name, name, action, extra))
 
 
@@ -98,6 +98,12 @@ def platform_seen(name):
         guest(name, r"cpus 2$"),
         guest(name, r"dmesg: .*clocksource: Switched to clocksource "
                     r"hyperv_clocksource_tsc_page$"),
+        guest(name, r"hv_vmbus loaded$"),
+        guest(name, r"dmesg: \[ *[\d.]+\] hv_vmbus: Vmbus version:5\.3$"),
+        guest(name, r"clocksource/clocksource0/current_clocksource: "
+                    r"hyperv_clocksource_tsc_page$"),
+        guest(name, r"clockevents/clockevent0/current_device: Hyper-V clockevent$"),
+        guest(name, r"clockevents/clockevent1/current_device: Hyper-V clockevent$"),
     ]
 
 
@@ -162,19 +168,4 @@ CASES = BOOTS + [
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 1\)$"],
         hello=True, exit_status=3, alone=False,
         reject=CLEAN_REJECT + [r"reason=(error|triple-fault)", r"^\[l\] ", r"^\[m\] "]),
-]
-
-# Issue 4's acceptance beyond what the root provides, waiting for the hypervisor's synthetic
-# timers (the stimer clockevent) and the VMBus host (hv_vmbus loads): move into CASES when
-# they land.
-ACCEPTANCE_PENDING = [
-    linux_case(
-        "linux-acceptance",
-        'exit_when_idle child=l:vmlinuz:256:2 initrd.l=initramfs.cpio.gz '
-        'cmdline.l="console=ttyS0 hvfw.action=poweroff"',
-        platform_seen("l") + [
-            guest("l", r"hv_vmbus loaded$"),
-            guest("l", r"dmesg: .*clockevent.*hyperv_clockevent|dmesg: .*Hyper-V: .*stimer"),
-            r"^hvfw: child l stopped reason=poweroff$",
-        ]),
 ]
