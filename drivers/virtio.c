@@ -108,9 +108,53 @@ bool virtqueue_add(struct virtqueue *q, uint64_t address, uint32_t length, bool 
     q->desc[d].len = length;
     q->desc[d].flags = device_writes ? VIRTQ_DESC_F_WRITE : 0;
     q->buffer_len[d] = length;
+    q->chain_count[d] = 1;
     q->avail[AVAIL_RING + (q->avail_idx & (q->size - 1))] = d;
     q->avail_idx++;
     *id = d;
+    return true;
+}
+
+bool virtqueue_add_chain(struct virtqueue *q, const struct virtqueue_buffer *parts,
+                         uint16_t count, uint16_t *id)
+{
+    if (q->broken || count == 0 || count > q->free_count)
+        return false;
+    uint32_t total = 0;
+    for (uint16_t i = 0; i < count; i++) {
+        /* 2.7.5.2: no device-readable part after a device-writable one, and the chain under 4 GiB. */
+        if (parts[i].length == 0 || (i > 0 && parts[i - 1].device_writes && !parts[i].device_writes) ||
+            parts[i].length > UINT32_MAX - total)
+            return false;
+        total += parts[i].length;
+    }
+    uint16_t head = q->free_head, previous = 0;
+    for (uint16_t i = 0; i < count; i++) {
+        uint16_t d = q->free_head;
+        if (d >= q->size || q->buffer_len[d] != 0) {
+            queue_broken(q, "descriptor free list corrupted at", d);
+            return false;
+        }
+        q->free_head = q->desc[d].next;
+        q->free_count--;
+        q->desc[d].addr = parts[i].address;
+        q->desc[d].len = parts[i].length;
+        q->buffer_len[d] = parts[i].length;
+        q->chain_count[d] = 0;
+        if (i > 0) {
+            q->desc[previous].next = d;
+            q->desc[previous].flags |= VIRTQ_DESC_F_NEXT;
+            q->chain_next[previous] = d;
+        }
+        q->desc[d].flags = parts[i].device_writes ? VIRTQ_DESC_F_WRITE : 0;
+        previous = d;
+    }
+    /* The used length is checked against the whole chain's bytes. */
+    q->buffer_len[head] = total;
+    q->chain_count[head] = count;
+    q->avail[AVAIL_RING + (q->avail_idx & (q->size - 1))] = head;
+    q->avail_idx++;
+    *id = head;
     return true;
 }
 
@@ -148,7 +192,8 @@ bool virtqueue_take_used(struct virtqueue *q, uint16_t *id, uint32_t *length)
                                                   USED_RING_BYTE_OFFSET);
     struct virtq_used_elem e = {ring[q->used_seen & (q->size - 1)].id,
                                 ring[q->used_seen & (q->size - 1)].len};
-    if (e.id >= q->size || q->buffer_len[e.id] == 0) {
+    /* Only the head of an outstanding chain (a lone buffer is a chain of one). */
+    if (e.id >= q->size || q->buffer_len[e.id] == 0 || q->chain_count[e.id] == 0) {
         queue_broken(q, "used ring names a descriptor not offered:", e.id);
         return false;
     }
@@ -157,10 +202,16 @@ bool virtqueue_take_used(struct virtqueue *q, uint16_t *id, uint32_t *length)
         return false;
     }
     q->used_seen++;
-    q->buffer_len[e.id] = 0;
-    q->desc[e.id].next = q->free_head;
-    q->free_head = (uint16_t)e.id;
-    q->free_count++;
+    uint16_t d = (uint16_t)e.id, count = q->chain_count[e.id];
+    for (uint16_t i = 0; i < count; i++) {
+        uint16_t next = q->chain_next[d];
+        q->buffer_len[d] = 0;
+        q->chain_count[d] = 0;
+        q->desc[d].next = q->free_head;
+        q->free_head = d;
+        q->free_count++;
+        d = next;
+    }
     *id = (uint16_t)e.id;
     *length = e.len;
     return true;

@@ -38,6 +38,7 @@ struct virtq_desc {
     uint16_t flags;
     uint16_t next;
 };
+#define VIRTQ_DESC_F_NEXT 1u
 #define VIRTQ_DESC_F_WRITE 2u
 #define VIRTQ_USED_F_NO_NOTIFY 1u
 
@@ -57,6 +58,11 @@ struct virtqueue {
     uint16_t free_head;           /* free descriptor list, through `next` */
     uint16_t free_count;
     uint32_t buffer_len[VIRTIO_QUEUE_SIZE_MAX]; /* of each outstanding descriptor, 0 = free */
+    /* Chains (virtqueue_add_chain): descriptors in the chain this head starts (0 for a
+     * descriptor that is not a head) and each link, kept here rather than read back from
+     * the descriptor table the device can see. */
+    uint16_t chain_count[VIRTIO_QUEUE_SIZE_MAX];
+    uint16_t chain_next[VIRTIO_QUEUE_SIZE_MAX];
     uint32_t notify_offset;       /* in the notify structure, checked at setup */
     bool broken;                  /* the device wrote something impossible */
     char broken_why[96];
@@ -75,13 +81,25 @@ uint64_t virtqueue_used_address(const struct virtqueue *q);
  * broken. *id is its descriptor index. Seen by the device after virtqueue_publish. */
 bool virtqueue_add(struct virtqueue *q, uint64_t address, uint32_t length, bool device_writes,
                    uint16_t *id);
+/* One part of a descriptor chain (2.7.5: device-readable parts before device-writable ones). */
+struct virtqueue_buffer {
+    uint64_t address;
+    uint32_t length;
+    bool device_writes;
+};
+/* Offers `count` buffers as one chain (VIRTQ_DESC_F_NEXT), e.g. a virtio-blk request's
+ * header, data and status (5.2.6). False if there are not `count` free descriptors, a part
+ * is empty, a readable part follows a writable one, or the queue is broken. *id is the
+ * head; virtqueue_take_used returns the head and frees the whole chain. */
+bool virtqueue_add_chain(struct virtqueue *q, const struct virtqueue_buffer *parts,
+                         uint16_t count, uint16_t *id);
 /* Makes added buffers visible: barrier, then the avail index (2.7.13). */
 void virtqueue_publish(struct virtqueue *q);
 /* Whether the device wants a notification for what was published: not when it set
  * VIRTQ_USED_F_NO_NOTIFY (2.7.10; no VIRTIO_F_EVENT_IDX here). A device that lies only
  * delays its own work: the driver notifies again on the next publish. */
 bool virtqueue_needs_notify(const struct virtqueue *q);
-/* Takes the next used buffer: its id and the bytes the device wrote. False when there is
+/* Takes the next used buffer (or chain, by its head): its id and the bytes the device wrote. False when there is
  * none or the queue is broken (then q->broken_why says why). */
 bool virtqueue_take_used(struct virtqueue *q, uint16_t *id, uint32_t *length);
 

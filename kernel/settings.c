@@ -48,6 +48,9 @@ static const struct setting_rule setting_rules[] = {
     { "test.echo_port", SETTING_TEXT },    /* tests: root/network.c's TCP echo service */
     { "test.echo_sessions", SETTING_TEXT },/* tests: root/network.c ends the run after K */
     { "test.console_input.", SETTING_TEXT }, /* tests: typed on a child's COM1 (root/) */
+    { "disk.", SETTING_TEXT },             /* disk.format, disk.NAME=MiB, disk.set.KEY,
+                                              disk.unset: root/storage.c checks them */
+    { "test.disk_bench", SETTING_TEXT },   /* tests: root/storage.c's disk self-test */
 };
 
 #define NET_DEFAULT_PREFIX 24

@@ -17,11 +17,15 @@
 #include "root/mgmt_server.h"
 #include "root/net_selftest.h"
 #include "root/platform.h"
+#include "root/storage.h"
 #include "root/timer_selftest.h"
 
 int root_main(void)
 {
     bool ok = libc_selftest_run();
+    /* The disk first: its stored settings replace the command line's for everything the
+     * root reads from here on (root/storage.h). */
+    ok &= storage_start();
 
     /* lwIP's port numbers and initial sequence numbers come from here (lwip_port_rand). */
     const char *random_source = random_hardware_available()
