@@ -13,8 +13,9 @@ virtio-blk.
                     and left alone (the host checks every byte is unchanged).
   disk-host-made    an image written by this file from docs/ARCHITECTURE.md's description
                     (Python's zlib.crc32, not the firmware's code) with its first header
-                    copy damaged: the firmware repairs it from the second and applies the
-                    stored mgmt.port.
+                    copy damaged: the firmware repairs it from the second, applies the
+                    stored mgmt.port and reports the stored unknown and hypervisor-level
+                    keys it ignores.
 """
 import hashlib
 import os
@@ -158,12 +159,13 @@ def host_made_image(path):
     struct.pack_into("<24sIIQQ", header, 64, b"store", 1, 0, 2048, 4 * 2048)
     struct.pack_into("<24sIIQQ", header, 64 + 48, b"data", 2, 0, 5 * 2048, 8 * 2048)
     struct.pack_into("<I", header, 36, zlib.crc32(bytes(header)))
-    # the store: slot A at the store's start, one record
-    key, value = b"setting.mgmt.port", b"8445"
-    body = struct.pack("<HHI", len(key), 0, len(value)) + key + value
+    # the store: slot A at the store's start; records sorted by key
+    records = [(b"setting.bogus", b"1"), (b"setting.loglevel", b"debug"),
+               (b"setting.mgmt.port", b"8445")]
+    body = b"".join(struct.pack("<HHI", len(k), 0, len(v)) + k + v for k, v in records)
     head = bytearray(32)
     head[0:8] = b"HVFWSTOR"
-    struct.pack_into("<IIQI", head, 8, 1, 1, 3, len(body))
+    struct.pack_into("<IIQI", head, 8, 1, len(records), 3, len(body))
     struct.pack_into("<I", head, 28, zlib.crc32(bytes(head) + body))
     damaged = bytearray(header)
     damaged[64 + 48 + 32] ^= 0x08  # the volume's start, with the old CRC: torn
@@ -222,7 +224,10 @@ CASES = [
             r"^root: disk: hvfw disk found: 32 MiB, 2 extent\(s\), generation 6; header copy "
             r"1 repaired \(header CRC",
             r"^root: disk:   volume   data +at 5 MiB, 8 MiB$",
-            r"^root: store: 1 records, sequence 3 in slot A \(slot B: empty\)$",
+            r"^root: store: 3 records, sequence 3 in slot A \(slot B: empty\)$",
+            r"^root: settings: stored setting bogus ignored: unknown key$",
+            r"^root: settings: stored setting loglevel ignored: read by the hypervisor",
+            r"^root: settings: 0 root setting\(s\) from the command line, 1 from the disk$",
             r"^root: settings: mgmt\.port=8445 from the disk \(the command line's 8443 "
             r"overridden\)$",
             r"^root: mgmt: API listening on TCP port 8445 ",
