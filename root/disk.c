@@ -470,15 +470,45 @@ struct disk_volume *disk_volume_open(const char *name)
     const struct disk_extent *x = disk_layout_find(&disk.layout, name);
     if (!x)
         return NULL;
-    struct disk_volume *v = &disk.volumes[x - disk.layout.extents];
-    if (v->sector_count == 0) {
-        memset(v, 0, sizeof(*v));
-        memcpy(v->name, x->name, DISK_NAME_MAX);
-        v->start = x->start;
-        v->sector_count = x->length;
-        v->store = x->kind == DISK_EXTENT_STORE;
-        v->io = (struct disk_io){x->length, volume_io_read, volume_io_write, volume_io_flush, v,
-                                 disk.io.read_only};
+    struct disk_volume *free_entry = NULL;
+    for (uint32_t i = 0; i < DISK_EXTENTS_MAX; i++) {
+        struct disk_volume *v = &disk.volumes[i];
+        if (v->sector_count && strcmp(v->name, name) == 0)
+            return v;
+        if (!v->sector_count && !free_entry)
+            free_entry = v;
     }
+    /* At most DISK_EXTENTS_MAX extents, each with at most one entry: one is free. */
+    struct disk_volume *v = free_entry;
+    memset(v, 0, sizeof(*v));
+    memcpy(v->name, x->name, DISK_NAME_MAX);
+    v->start = x->start;
+    v->sector_count = x->length;
+    v->store = x->kind == DISK_EXTENT_STORE;
+    v->io = (struct disk_io){x->length, volume_io_read, volume_io_write, volume_io_flush, v,
+                             disk.io.read_only};
     return v;
+}
+
+bool disk_volume_delete(const char *name, char *why, size_t why_size)
+{
+    const struct disk_extent *x = disk.attached ? disk_layout_find(&disk.layout, name) : NULL;
+    if (!x || x->kind != DISK_EXTENT_VOLUME) {
+        snprintf(why, why_size, "no volume named %.23s", name);
+        return false;
+    }
+    struct disk_layout before = disk.layout;
+    uint32_t at = (uint32_t)(x - disk.layout.extents);
+    memmove(&disk.layout.extents[at], &disk.layout.extents[at + 1],
+            (disk.layout.extent_count - at - 1) * sizeof(disk.layout.extents[0]));
+    disk.layout.extent_count--;
+    if (!write_header(why, why_size)) {
+        disk.layout = before;
+        return false;
+    }
+    /* Handles opened before fail from now on (their size is 0). */
+    for (uint32_t i = 0; i < DISK_EXTENTS_MAX; i++)
+        if (disk.volumes[i].sector_count && strcmp(disk.volumes[i].name, name) == 0)
+            memset(&disk.volumes[i], 0, sizeof(disk.volumes[i]));
+    return true;
 }

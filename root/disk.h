@@ -118,6 +118,11 @@ const struct disk_layout *disk_layout(void);
  * copies). False with *why: a bad or taken name, no room, no disk, an I/O error. */
 bool disk_volume_create(const char *name, uint64_t size_mib, char *why, size_t why_size);
 
+/* Removes volume `name` (not the store) from the table, both header copies. Its bytes stay
+ * on the disk (a later volume there may read them: not zeroed yet); handles opened before
+ * fail from then on. False with *why for no such volume or an I/O error. */
+bool disk_volume_delete(const char *name, char *why, size_t why_size);
+
 /* An extent of the attached disk, I/O bounded to it (root/disk_block.h puts storvsp's
  * back-end interface over one). */
 struct disk_volume {

@@ -16,6 +16,8 @@ virtio-blk.
                     copy damaged: the firmware repairs it from the second, applies the
                     stored mgmt.port and reports the stored unknown and hypervisor-level
                     keys it ignores.
+  disk-read-only    a read-only virtio-blk disk (VIRTIO_BLK_F_RO) with disk.format=1: the
+                    format fails with a clear line, the boot goes on, nothing is written.
 """
 import hashlib
 import os
@@ -190,6 +192,20 @@ def host_made_repaired(case):
     return [] if data[0:4096] == data[4096:8192] else ["the first header copy was not repaired"]
 
 
+def boot_read_only(case, out):
+    path = image_path(out, case["name"])
+    fresh_image(path, 16 * MIB)
+    return kernel(out, "disk.format=1") + [
+        "-drive", "file=%s,if=none,id=d0,format=raw,readonly=on" % path,
+        "-device", "virtio-blk-pci,drive=d0"]
+
+
+def read_only_untouched(case):
+    path = image_path(os.path.join("build", "tests", "qemu"), case["name"])
+    with open(path, "rb") as f:
+        return [] if not any(f.read()) else ["the read-only image was written"]
+
+
 CASES = [
     {
         "name": "disk-persist",
@@ -234,6 +250,20 @@ CASES = [
         ],
         "reject": DISK_REJECT,
         "host": host_made_repaired,
+        "host_after": r"^hvfw: ready",
+    },
+    {
+        # VIRTIO_BLK_F_RO: disk.format=1 cannot write the header; the boot goes on.
+        "name": "disk-read-only",
+        "boot": boot_read_only,
+        "expect": [
+            r"^virtio-blk: 16 MiB \(32768 sectors\), read-only,",
+            r"^virtio-blk: write refused: the disk is read-only$",
+            r"^root: disk: writing the disk header failed; not used$",
+        ],
+        "reject": CLEAN_REJECT + [r"^root: store", r"^root: settings"],
+        "ready": {"cpus": 2, "memory_mib": (248, 256)},
+        "host": read_only_untouched,
         "host_after": r"^hvfw: ready",
     },
 ]

@@ -335,10 +335,28 @@ START_TEST(volume_io_is_bounded_to_its_extent)
     int before = flushes;
     ck_assert(disk_volume_flush(a));
     ck_assert_int_eq(flushes, before + 1);
+    /* Deleting b: its handle fails, its space is taken again, the store cannot go. */
+    ck_assert(!disk_volume_delete("store", why, sizeof(why)));
+    ck_assert(!disk_volume_delete("nope", why, sizeof(why)));
+    uint64_t b_start = b->start;
+    ck_assert(disk_volume_delete("b", why, sizeof(why)));
+    ck_assert(!disk_volume_read(b, 0, 1, buffer));
+    ck_assert_ptr_null(disk_volume_open("b"));
+    ck_assert_ptr_eq(disk_volume_open("a"), a);
+    ck_assert(disk_volume_create("b2", 1, why, sizeof(why)));
+    ck_assert_uint_eq(disk_volume_open("b2")->start, b_start);
+    ck_assert_int_eq(disk_attach(&io, DISK_FORMAT_NEVER, why, sizeof(why)), DISK_ATTACHED);
+    ck_assert_ptr_null(disk_volume_open("b"));
+    ck_assert_ptr_nonnull(disk_volume_open("b2"));
+    a = disk_volume_open("a");
     /* A failed header write leaves the layout as it was. */
     writes_left = 0;
     ck_assert(!disk_volume_create("c", 1, why, sizeof(why)));
     ck_assert_ptr_null(disk_volume_open("c"));
+    ck_assert(!disk_volume_delete("a", why, sizeof(why)));
+    ck_assert(disk_volume_write(a, 0, 1, buffer) == false); /* writes fail, a is still there */
+    writes_left = -1;
+    ck_assert(disk_volume_write(a, 0, 1, buffer));
 }
 END_TEST
 
