@@ -190,8 +190,10 @@ static void request_finish(struct storvsp *vsp, struct storvsp_request *r)
         unsent_push(vsp, r, false);
         return;
     }
-    /* OK, or the channel closed under the send (its on_close already ran). */
-    vsp->live_requests--;
+    /* OK, or the channel closed under the send: its on_close already ran and dropped the
+     * count with every other request. */
+    if (vsp->channel)
+        vsp->live_requests--;
     request_free(r);
 }
 
@@ -609,7 +611,8 @@ static void on_writable(struct vmbus_channel *channel)
             unsent_push(vsp, r, true);
             return;
         }
-        vsp->live_requests--;
+        if (vsp->channel) /* else closed under the send, counts already dropped */
+            vsp->live_requests--;
         request_free(r);
     }
 }

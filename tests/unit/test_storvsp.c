@@ -705,6 +705,25 @@ START_TEST(close_with_requests_in_flight)
 }
 END_TEST
 
+START_TEST(corrupt_completion_ring_closes_during_a_send)
+{
+    linux_init();
+    /* The child breaks its read index of the host ring: the completion's send closes the
+     * channel from inside the request; the counts stay right for the next open. */
+    child_ctl(&ch.in)->read_index = 3;
+    struct io none = { .data_in = 2 };
+    const uint8_t tur[6] = { 0 };
+    srb(0xC1, &none, tur, 6);
+    ck_assert_ptr_null(vsp.channel);
+    ck_assert_uint_eq(vsp.live_requests, 0);
+    ch = child_open(1, 0xE1E12, 300, 32, 32);
+    linux_init();
+    srb(0xC2, &none, tur, 6);
+    expect_srb(0xC2, 0x01, 0, 0);
+    ck_assert_uint_eq(vsp.live_requests, 0);
+}
+END_TEST
+
 START_TEST(init_refuses_a_useless_back_end)
 {
     struct storvsp other;
@@ -741,6 +760,7 @@ Suite *storvsp_suite(void)
     tcase_add_test(tc, busy_when_buffers_are_exhausted);
     tcase_add_test(tc, request_bound_closes_the_channel);
     tcase_add_test(tc, close_with_requests_in_flight);
+    tcase_add_test(tc, corrupt_completion_ring_closes_during_a_send);
     tcase_add_test(tc, init_refuses_a_useless_back_end);
     suite_add_tcase(s, tc);
     TCase *small = tcase_create("small_ring");
