@@ -37,6 +37,7 @@ static const struct setting_rule setting_rules[] = {
     { "mgmt.token", SETTING_TOKEN },     /* root/mgmt_auth.c */
     { "mgmt.token_sha256", SETTING_TOKEN }, /* root/mgmt_auth.c */
     { "mgmt.port", SETTING_TEXT },       /* root/mgmt_server.c checks it */
+    { "mgmt.insecure_http", SETTING_TEXT }, /* tests: plain HTTP (root/mgmt_server.c) */
     { "mgmt", SETTING_TEXT },            /* mgmt=off: no API (root/mgmt_server.c) */
     { "test.mgmt_requests", SETTING_TEXT }, /* tests: root/mgmt_server.c ends the run */
     { "acpi.dump", SETTING_FLAG },       /* kernel/platform.c */

@@ -16,7 +16,8 @@
 
 /* The statuses /metrics counts; the last slot takes any other. */
 static const int counted_statuses[MGMT_API_STATUS_SLOTS - 1] = {
-    200, 400, 401, 404, 405, 408, 409, 413, 414, 417, 429, 431, 500, 501, 503, 505,
+    200, 201, 202, 204, 400, 401, 404, 405, 408, 409, 413, 414, 417, 429, 431, 500, 501, 503,
+    505, 507,
 };
 
 static size_t status_slot(int status)
@@ -68,6 +69,10 @@ struct call {
     const char *content_type;
     char extra[128];      /* header lines: Allow, Retry-After, WWW-Authenticate */
     char log_reason[160]; /* why a request was refused, for the log */
+    /* A change is made once: a handler run again for a larger buffer only writes. */
+    bool acted;
+    int acted_status;
+    char acted_why[160];
 };
 
 static void api_log(struct mgmt_api *api, const char *fmt, ...)
@@ -346,10 +351,248 @@ static void get_metrics(void *context, const struct mgmt_route_match *match)
     call->content_type = METRICS_TYPE;
 }
 
+/* --- changes ------------------------------------------------------------------------------- */
+
+#define BODY_TOKENS_MAX 64
+
+/* The request's JSON object body into `doc`; false after answering 400. An empty body is
+ * an empty object when `empty_ok`. */
+static bool read_body(struct call *call, struct mgmt_json_document *doc,
+                      struct mgmt_json_token *tokens, bool empty_ok)
+{
+    const struct mgmt_http_request *request = call->request;
+    static const char empty[] = "{}";
+    const char *text = (const char *)request->body;
+    size_t length = request->content_length;
+    if (length == 0 && empty_ok) {
+        text = empty;
+        length = 2;
+    }
+    if (length == 0 || !text) {
+        fail(call, 400, "this request needs a JSON object body");
+        return false;
+    }
+    if (!mgmt_json_parse(doc, text, length, tokens, BODY_TOKENS_MAX)) {
+        char message[128];
+        snprintf(message, sizeof(message), "the body is not JSON: %s at byte %zu", doc->error,
+                 doc->error_offset);
+        fail(call, 400, message);
+        return false;
+    }
+    if (tokens[0].type != MGMT_JSON_OBJECT) {
+        fail(call, 400, "the body is not a JSON object");
+        return false;
+    }
+    return true;
+}
+
+/* A member outside `known` (NULL-terminated) is refused: a misspelt option must not be
+ * silently ignored. False after answering 400. */
+static bool members_known(struct call *call, const struct mgmt_json_document *doc,
+                          size_t object, const char *const *known)
+{
+    size_t index = object + 1;
+    for (uint32_t i = 0; i < doc->tokens[object].children; i++) {
+        char name[40];
+        bool found = false;
+        bool copied = mgmt_json_string_copy(doc, index, name, sizeof(name));
+        for (size_t k = 0; copied && known[k] && !found; k++)
+            found = strcmp(name, known[k]) == 0;
+        if (!found) {
+            char message[96];
+            snprintf(message, sizeof(message), "unknown member \"%s\"", copied ? name : "?");
+            fail(call, 400, message);
+            return false;
+        }
+        index = doc->tokens[index + 1].next; /* past the value's subtree */
+    }
+    return true;
+}
+
+/* A string member (absent: `fallback`), checked for type and size; false after 400. */
+static bool member_string(struct call *call, const struct mgmt_json_document *doc,
+                          size_t object, const char *name, char *out, size_t size,
+                          const char *fallback)
+{
+    long index = mgmt_json_object_get(doc, object, name);
+    if (index < 0 && fallback) {
+        snprintf(out, size, "%s", fallback);
+        return true;
+    }
+    if (index < 0 || !mgmt_json_string_copy(doc, (size_t)index, out, size)) {
+        char message[96];
+        snprintf(message, sizeof(message), "\"%s\" must be a string of at most %zu bytes",
+                 name, size - 1);
+        fail(call, 400, message);
+        return false;
+    }
+    return true;
+}
+
+static bool member_u32(struct call *call, const struct mgmt_json_document *doc, size_t object,
+                       const char *name, uint32_t *out)
+{
+    long index = mgmt_json_object_get(doc, object, name);
+    uint64_t value;
+    if (index < 0 || !mgmt_json_number_u64(doc, (size_t)index, &value) || value > UINT32_MAX) {
+        char message[96];
+        snprintf(message, sizeof(message), "\"%s\" must be a non-negative integer", name);
+        fail(call, 400, message);
+        return false;
+    }
+    *out = (uint32_t)value;
+    return true;
+}
+
+/* The partition object for a 201/202 answer (the state after the change). */
+static void answer_partition(struct call *call, int status, const char *name)
+{
+    struct mgmt_api_partition *partitions;
+    size_t count = read_partitions(call->api, &partitions);
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(partitions[i].name, name) != 0)
+            continue;
+        struct mgmt_json_writer w;
+        mgmt_json_writer_init(&w, call->body, call->body_size);
+        write_partition(&w, &partitions[i]);
+        set_json(call, status, &w);
+        return;
+    }
+    fail(call, 500, "the partition is gone after the change");
+}
+
+static void answer_outcome(struct call *call, const char *name)
+{
+    int status = call->acted_status;
+    if (status == 201 || status == 202) {
+        answer_partition(call, status, name);
+    } else if (status == 204) {
+        call->status = 204;
+        call->content_type = NULL;
+        call->body_length = 0;
+    } else {
+        fail(call, status >= 400 && status <= 599 ? status : 500, call->acted_why);
+    }
+}
+
+static void act(struct call *call, const struct mgmt_route_match *match,
+                enum mgmt_api_action action)
+{
+    const char *name = match->params[0];
+    if (!name_valid(name)) {
+        fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
+        return;
+    }
+    if (!call->acted) {
+        if (action == MGMT_API_STOP) {
+            /* {"mode":"hard"|"graceful"}; hard when there is no body. */
+            struct mgmt_json_token tokens[BODY_TOKENS_MAX];
+            struct mgmt_json_document doc;
+            static const char *const known[] = { "mode", "timeout_ms", NULL };
+            char mode[16];
+            if (!read_body(call, &doc, tokens, true) || !members_known(call, &doc, 0, known) ||
+                !member_string(call, &doc, 0, "mode", mode, sizeof(mode), "hard"))
+                return;
+            if (strcmp(mode, "graceful") == 0) {
+                fail(call, 409, "no shutdown integration service answers for this partition; "
+                                "stop it with mode \"hard\"");
+                return;
+            }
+            if (strcmp(mode, "hard") != 0) {
+                fail(call, 400, "\"mode\" is \"hard\" or \"graceful\"");
+                return;
+            }
+        } else if (call->request->content_length != 0) {
+            fail(call, 400, "this request takes no body");
+            return;
+        }
+        call->acted = true;
+        if (!call->api->source->act) {
+            call->acted_status = 501;
+            snprintf(call->acted_why, sizeof(call->acted_why), "this appliance cannot do that");
+        } else {
+            call->acted_status = call->api->source->act(name, action, call->acted_why,
+                                                        sizeof(call->acted_why));
+        }
+    }
+    answer_outcome(call, name);
+}
+
+static void start_partition(void *context, const struct mgmt_route_match *match)
+{
+    act(context, match, MGMT_API_START);
+}
+
+static void stop_partition(void *context, const struct mgmt_route_match *match)
+{
+    act(context, match, MGMT_API_STOP);
+}
+
+static void reset_partition(void *context, const struct mgmt_route_match *match)
+{
+    act(context, match, MGMT_API_RESET);
+}
+
+static void delete_partition(void *context, const struct mgmt_route_match *match)
+{
+    act(context, match, MGMT_API_DELETE);
+}
+
+/* POST /v1/partitions: {"name","memory_mib","vps","boot":{"kernel","initrd","cmdline"}}. */
+static void create_partition(void *context, const struct mgmt_route_match *match)
+{
+    (void)match;
+    struct call *call = context;
+    static struct mgmt_api_create spec;
+    if (!call->acted) {
+        struct mgmt_json_token tokens[BODY_TOKENS_MAX];
+        struct mgmt_json_document doc;
+        static const char *const known[] = { "name", "memory_mib", "vps", "boot", NULL };
+        static const char *const boot_known[] = { "kernel", "initrd", "cmdline", NULL };
+        memset(&spec, 0, sizeof(spec));
+        if (!read_body(call, &doc, tokens, false) || !members_known(call, &doc, 0, known) ||
+            !member_string(call, &doc, 0, "name", spec.name, sizeof(spec.name), NULL) ||
+            !member_u32(call, &doc, 0, "memory_mib", &spec.memory_mib) ||
+            !member_u32(call, &doc, 0, "vps", &spec.vp_count))
+            return;
+        if (!name_valid(spec.name)) {
+            fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
+            return;
+        }
+        long boot = mgmt_json_object_get(&doc, 0, "boot");
+        if (boot < 0 || doc.tokens[boot].type != MGMT_JSON_OBJECT) {
+            fail(call, 400, "\"boot\" must be an object with \"kernel\"");
+            return;
+        }
+        if (!members_known(call, &doc, (size_t)boot, boot_known) ||
+            !member_string(call, &doc, (size_t)boot, "kernel", spec.kernel, sizeof(spec.kernel),
+                           NULL) ||
+            !member_string(call, &doc, (size_t)boot, "initrd", spec.initrd, sizeof(spec.initrd),
+                           "") ||
+            !member_string(call, &doc, (size_t)boot, "cmdline", spec.cmdline,
+                           sizeof(spec.cmdline), ""))
+            return;
+        call->acted = true;
+        if (!call->api->source->create) {
+            call->acted_status = 501;
+            snprintf(call->acted_why, sizeof(call->acted_why), "this appliance cannot do that");
+        } else {
+            call->acted_status = call->api->source->create(&spec, call->acted_why,
+                                                           sizeof(call->acted_why));
+        }
+    }
+    answer_outcome(call, spec.name);
+}
+
 static const struct mgmt_route routes[] = {
     { MGMT_HTTP_GET, "/v1/host", get_host },
     { MGMT_HTTP_GET, "/v1/partitions", list_partitions },
+    { MGMT_HTTP_POST, "/v1/partitions", create_partition },
     { MGMT_HTTP_GET, "/v1/partitions/{name}", get_partition },
+    { MGMT_HTTP_DELETE, "/v1/partitions/{name}", delete_partition },
+    { MGMT_HTTP_POST, "/v1/partitions/{name}/start", start_partition },
+    { MGMT_HTTP_POST, "/v1/partitions/{name}/stop", stop_partition },
+    { MGMT_HTTP_POST, "/v1/partitions/{name}/reset", reset_partition },
     { MGMT_HTTP_GET, "/metrics", get_metrics },
 };
 
@@ -464,7 +707,7 @@ bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *reque
     if (!call.body)
         return false;
     if (authenticate(&call, source, now_ms)) {
-        /* Resources are read-only: running a handler again with more room is safe. */
+        /* Running a handler again with more room is safe: a change is made once. */
         for (route(&call); call.overflow; route(&call)) {
             free(call.body);
             call.body_size *= 2;

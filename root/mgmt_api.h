@@ -8,6 +8,8 @@
  *   GET /v1/partitions         every child partition
  *   GET /v1/partitions/{name}  one child partition
  *   GET /metrics               Prometheus text (exposition format 0.0.4)
+ *   POST /v1/partitions        a new child from boot modules on the appliance
+ *   POST /v1/partitions/{name}/start|stop|reset, DELETE /v1/partitions/{name}
  * HEAD works wherever GET does. Every request needs the bearer token; every refusal is
  * answered with {"error":{"code":"...","message":"..."}} and logged with its source.
  */
@@ -49,6 +51,28 @@ struct mgmt_api_host {
     uint64_t heap_used_bytes;
 };
 
+/* What a client may do to a child (POST .../start|stop|reset, DELETE). */
+enum mgmt_api_action {
+    MGMT_API_START,
+    MGMT_API_STOP,
+    MGMT_API_RESET,
+    MGMT_API_DELETE,
+};
+
+#define MGMT_API_MODULE_MAX 63   /* a boot module's name (root/child_config.h) */
+#define MGMT_API_CMDLINE_MAX 511 /* a child's kernel command line (root/child_config.h) */
+
+/* POST /v1/partitions, checked for shape here; the VMMS checks the values against the
+ * appliance (modules present, limits, memory). */
+struct mgmt_api_create {
+    char name[MGMT_API_NAME_MAX + 1];
+    char kernel[MGMT_API_MODULE_MAX + 1];
+    char initrd[MGMT_API_MODULE_MAX + 1]; /* "" for none */
+    char cmdline[MGMT_API_CMDLINE_MAX + 1];
+    uint32_t memory_mib;
+    uint32_t vp_count;
+};
+
 /* Where the API's facts come from. Each call fills fresh values. */
 struct mgmt_api_source {
     void (*host)(struct mgmt_api_host *out);
@@ -56,10 +80,14 @@ struct mgmt_api_source {
     size_t (*partitions)(struct mgmt_api_partition *out, size_t max);
     /* One log line (no newline), e.g. root_log's; NULL: not logged. */
     void (*log)(const char *line);
+    /* Changes (NULL: not offered, 501). They return the HTTP status of the outcome (202 or
+     * 204 done; 400, 404, 409, 500 or 507 with the reason in `why`). */
+    int (*act)(const char *name, enum mgmt_api_action action, char *why, size_t why_size);
+    int (*create)(const struct mgmt_api_create *spec, char *why, size_t why_size);
 };
 
 /* Statuses counted for /metrics; others fall in the last slot. */
-#define MGMT_API_STATUS_SLOTS 17
+#define MGMT_API_STATUS_SLOTS 21
 
 struct mgmt_api {
     struct mgmt_auth *auth;

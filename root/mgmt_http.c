@@ -368,15 +368,19 @@ size_t mgmt_http_write_head(char *out, size_t size, int status, const char *cont
     char type_line[MGMT_HTTP_CONTENT_TYPE_MAX + 32] = "";
     if (content_type)
         snprintf(type_line, sizeof(type_line), "Content-Type: %s\r\n", content_type);
+    /* A 204 has no content and no Content-Length (RFC 9110 8.6). */
+    char length_line[48] = "";
+    if (status != 204)
+        snprintf(length_line, sizeof(length_line), "Content-Length: %zu\r\n", content_length);
     int n = snprintf(out, size,
                      "HTTP/1.1 %d %s\r\n"
                      "%s"
-                     "Content-Length: %zu\r\n"
+                     "%s"
                      "Cache-Control: no-store\r\n"
                      "%s"
                      "%s"
                      "\r\n",
-                     status, mgmt_http_reason(status), type_line, content_length,
+                     status, mgmt_http_reason(status), type_line, length_line,
                      keep_alive ? "" : "Connection: close\r\n", extra ? extra : "");
     if (n < 0 || (size_t)n >= size) {
         if (size)

@@ -94,9 +94,9 @@ const char *mgmt_http_method_name(enum mgmt_http_method method);
 const char *mgmt_http_reason(int status);
 
 /*
- * Writes a response head: status line, Content-Type (if not NULL), Content-Length,
- * Connection: close unless keep_alive, `extra` header lines (each ending in CRLF; may be
- * NULL), then the empty line. Returns its length, or 0 if `size` is too small (nothing
+ * Writes a response head: status line, Content-Type (if not NULL), Content-Length (not for
+ * a 204), Connection: close unless keep_alive, `extra` header lines (each ending in CRLF;
+ * may be NULL), then the empty line. Returns its length, or 0 if `size` is too small (nothing
  * usable is written then).
  */
 size_t mgmt_http_write_head(char *out, size_t size, int status, const char *content_type,

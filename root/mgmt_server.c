@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lwip/altcp_tcp.h"
+#include "lwip/altcp_tls.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
@@ -26,6 +27,7 @@
 #include "root/mgmt_json.h"
 #include "root/mgmt_tls.h"
 #include "root/platform.h"
+#include "root/vmms.h"
 
 /* lwIP polls a connection every interval * 500 ms (TCP_SLOW_INTERVAL, tcp.c). */
 #define POLL_INTERVAL 2
@@ -381,7 +383,11 @@ bool mgmt_server_listen(struct mgmt_server *server, const ip_addr_t *address, ui
     memset(server->connections, 0, sizeof(server->connections));
     server->accepted = server->refused_busy = 0;
     mgmt_api_init(&server->api, &server->auth, source);
-    struct altcp_pcb *pcb = altcp_tcp_new_ip_type(address ? IP_GET_TYPE(address) : IPADDR_TYPE_ANY);
+    u8_t type = address ? IP_GET_TYPE(address) : IPADDR_TYPE_ANY;
+    /* With TLS every accepted connection is wrapped by altcp_tls: the HTTP code above sees
+     * only plaintext, through the same altcp calls. */
+    struct altcp_pcb *pcb = server->tls ? altcp_tls_new(server->tls, type)
+                                        : altcp_tcp_new_ip_type(type);
     if (!pcb)
         return false;
     err_t err = altcp_bind(pcb, address ? address : IP_ANY_TYPE, port);
@@ -433,9 +439,14 @@ static void root_host(struct mgmt_api_host *out)
 
 static size_t root_partitions(struct mgmt_api_partition *out, size_t max)
 {
-    for (size_t i = 0; i < served_child_count && i < max; i++) {
+    size_t count = 0;
+    for (size_t i = 0; i < served_child_count; i++) {
         const struct child *child = &served_children[i];
-        struct mgmt_api_partition *p = &out[i];
+        if (!child->config.name[0])
+            continue; /* a free slot of the VMMS's table */
+        if (count++ >= max)
+            continue;
+        struct mgmt_api_partition *p = &out[count - 1];
         memset(p, 0, sizeof(*p));
         snprintf(p->name, sizeof(p->name), "%s", child->config.name);
         snprintf(p->module, sizeof(p->module), "%s", child->config.module);
@@ -446,7 +457,42 @@ static size_t root_partitions(struct mgmt_api_partition *out, size_t max)
         p->has_exit_code = child->has_exit_code;
         p->exit_code = child->exit_code;
     }
-    return served_child_count;
+    return count;
+}
+
+/* The VMMS's answer as an HTTP status (docs/api.md, "Errors"). */
+static int vmms_status(enum vmms_result result, int done)
+{
+    switch (result) {
+    case VMMS_OK: return done;
+    case VMMS_NOT_FOUND: return 404;
+    case VMMS_CONFLICT: return 409;
+    case VMMS_INVALID: return 400;
+    case VMMS_NO_MEMORY: return 507;
+    case VMMS_FAILED: break;
+    }
+    return 500;
+}
+
+static int root_act(const char *name, enum mgmt_api_action action, char *why, size_t why_size)
+{
+    switch (action) {
+    case MGMT_API_START: return vmms_status(vmms_child_start(name, why, why_size), 202);
+    case MGMT_API_STOP: return vmms_status(vmms_child_stop(name, why, why_size), 202);
+    case MGMT_API_RESET: return vmms_status(vmms_child_reset(name, why, why_size), 202);
+    case MGMT_API_DELETE: return vmms_status(vmms_child_delete(name, why, why_size), 204);
+    }
+    snprintf(why, why_size, "unknown action");
+    return 500;
+}
+
+static int root_create(const struct mgmt_api_create *spec, char *why, size_t why_size)
+{
+    const struct vmms_child_spec child = {
+        .name = spec->name, .kernel = spec->kernel, .initrd = spec->initrd,
+        .cmdline = spec->cmdline, .memory_mib = spec->memory_mib, .vp_count = spec->vp_count,
+    };
+    return vmms_status(vmms_child_create(&child, why, why_size), 201);
 }
 
 static void root_log_line(const char *line)
@@ -454,7 +500,9 @@ static void root_log_line(const char *line)
     root_warn("%s", line);
 }
 
-static const struct mgmt_api_source root_source = { root_host, root_partitions, root_log_line };
+static const struct mgmt_api_source root_source = {
+    root_host, root_partitions, root_log_line, root_act, root_create,
+};
 
 void mgmt_server_serve_children(const struct child *children, size_t count)
 {
@@ -470,7 +518,9 @@ bool mgmt_server_start(const char *cmdline)
         printf("root: mgmt: API off (mgmt=off)\n");
         return false;
     }
-    unsigned long port = MGMT_SERVER_PORT_DEFAULT;
+    bool insecure = cmdline_get(cmdline, "mgmt.insecure_http", value, sizeof(value)) &&
+                    strcmp(value, "1") == 0;
+    unsigned long port = insecure ? MGMT_SERVER_PORT_INSECURE : MGMT_SERVER_PORT_DEFAULT;
     if (cmdline_get(cmdline, "mgmt.port", value, sizeof(value))) {
         char *end;
         unsigned long wanted = strtoul(value, &end, 10);
@@ -487,17 +537,13 @@ bool mgmt_server_start(const char *cmdline)
         root_info("mgmt: %s", message);
     else
         root_warn("mgmt: %s", message);
-    if (!mgmt_server_listen(&server, NULL, (uint16_t)port, &root_source)) {
-        root_error("mgmt: cannot listen on TCP port %lu", port);
-        return false;
-    }
-    printf("root: mgmt: API listening on TCP port %lu (HTTP/1.1; TLS is not on yet)\n", port);
-    /* The identity TLS will serve: generated now so its cost and its entropy are known at
-     * boot, and its fingerprint can be pinned (new each boot until there is a store). */
+    /* The identity TLS serves, new each boot until there is a store; its fingerprint on
+     * the console is what clients pin. */
     static struct mgmt_tls_identity identity;
     char why[128];
     uint64_t start_ns = libc_uptime_ns();
-    if (mgmt_tls_identity_create("hvfw", &identity, why, sizeof(why)))
+    bool have_identity = mgmt_tls_identity_create("hvfw", &identity, why, sizeof(why));
+    if (have_identity)
         printf("root: mgmt: TLS certificate CN=hvfw (ECDSA P-256, self-signed, %zu bytes, "
                "%llu ms) sha256 fingerprint %s\n",
                identity.certificate_length,
@@ -505,6 +551,30 @@ bool mgmt_server_start(const char *cmdline)
                identity.fingerprint_text);
     else
         root_warn("mgmt: no TLS identity: %s", why);
+    server.tls = NULL;
+    if (!insecure) {
+        if (!have_identity) {
+            root_error("mgmt: no TLS identity, so no API (mgmt.insecure_http=1 serves plain "
+                       "HTTP, for tests on a closed network only)");
+            return false;
+        }
+        server.tls = altcp_tls_create_config_server_privkey_cert(
+            identity.key, identity.key_length, NULL, 0, identity.certificate,
+            identity.certificate_length);
+        if (!server.tls) {
+            root_error("mgmt: altcp_tls refused the TLS identity; no API");
+            return false;
+        }
+    }
+    if (!mgmt_server_listen(&server, NULL, (uint16_t)port, &root_source)) {
+        root_error("mgmt: cannot listen on TCP port %lu", port);
+        return false;
+    }
+    if (insecure)
+        printf("root: mgmt: API listening on TCP port %lu: PLAIN HTTP/1.1 (mgmt.insecure_http=1): "
+               "the token and every answer cross the network in the clear; tests only\n", port);
+    else
+        printf("root: mgmt: API listening on TCP port %lu (HTTPS: TLS 1.2, HTTP/1.1)\n", port);
     return true;
 }
 
@@ -648,6 +718,7 @@ bool mgmt_server_selftest(void)
     char why[128];
     mgmt_auth_init(&server.auth);
     mgmt_auth_provision_token(&server.auth, t->token, why, sizeof(why));
+    server.tls = NULL; /* the HTTP engine over plain TCP on the loopback */
 
     ip_addr_t loopback;
     ip_addr_set_loopback(false, &loopback);

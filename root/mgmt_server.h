@@ -1,7 +1,8 @@
 /*
  * The management API's TCP server on lwIP (altcp, so that TLS through altcp_tls slides in
- * underneath without changing this file's protocol code). Plain HTTP today; TLS is the
- * next step (docs/api.md, "Transport").
+ * underneath without changing this file's protocol code): HTTPS (TLS 1.2 with the identity
+ * of root/mgmt_tls.h) on port 8443; plain HTTP only with mgmt.insecure_http=1, for tests
+ * (docs/api.md, "Transport").
  *
  * Per connection: an incremental HTTP parser (root/mgmt_http.h), requests answered in
  * order (pipelining: the next request is parsed only once the previous response is queued,
@@ -27,7 +28,8 @@
 #include "root/mgmt_auth.h"
 #include "root/worker.h"
 
-#define MGMT_SERVER_PORT_DEFAULT 8080 /* plain HTTP; TLS will listen on 8443 */
+#define MGMT_SERVER_PORT_DEFAULT 8443  /* HTTPS */
+#define MGMT_SERVER_PORT_INSECURE 8080 /* plain HTTP (mgmt.insecure_http=1) */
 #define MGMT_SERVER_CONNECTIONS_MAX 8
 #define MGMT_SERVER_REQUEST_MS 10000u
 #define MGMT_SERVER_IDLE_MS 60000u
@@ -35,7 +37,10 @@
 
 struct mgmt_connection;
 
+struct altcp_tls_config;
+
 struct mgmt_server {
+    struct altcp_tls_config *tls; /* NULL: plain TCP */
     struct altcp_pcb *listener;
     struct mgmt_auth auth;
     struct mgmt_api api;
@@ -52,12 +57,15 @@ bool mgmt_server_listen(struct mgmt_server *server, const ip_addr_t *address, ui
 void mgmt_server_stop(struct mgmt_server *server);
 
 /* The appliance's API, started once after lwip_init: provisions the token from the firmware
- * command line (mgmt.token_sha256 or mgmt.token; the console says how when there is none)
- * and listens on mgmt.port (default MGMT_SERVER_PORT_DEFAULT) on every interface, so it is
- * reachable as soon as root/network.c brings a NIC up. `mgmt=off` starts nothing. */
+ * command line (mgmt.token_sha256 or mgmt.token; the console says how when there is none),
+ * generates the TLS identity and listens with TLS on mgmt.port (default
+ * MGMT_SERVER_PORT_DEFAULT) on every interface, so it is reachable as soon as
+ * root/network.c brings a NIC up. `mgmt.insecure_http=1` serves plain HTTP instead
+ * (default port MGMT_SERVER_PORT_INSECURE) and says so; `mgmt=off` starts nothing. */
 bool mgmt_server_start(const char *cmdline);
-/* The VMMS's child table that /v1/partitions reports (`count` entries); read on root VP 0,
- * the VP that changes it, so no lock is needed. Until it is called there are none. */
+/* The VMMS's child table that /v1/partitions reports (`count` slots; those without a name
+ * are free); read on root VP 0, the VP that changes it, so no lock is needed. Until it is
+ * called there are none. Changes go through root/vmms.h. */
 void mgmt_server_serve_children(const struct child *children, size_t count);
 
 /* Boot self-test over lwIP's loopback: a server with a fresh random token and a client on

@@ -1,10 +1,10 @@
 /*
- * The management API's TLS identity (the step before TLS itself, docs/api.md "Transport"):
+ * The management API's TLS identity (docs/api.md "Transport"):
  * an ECDSA P-256 key (FIPS 186-4 / SEC 1) generated on the appliance from a CTR_DRBG
  * (NIST SP 800-90A) seeded only by the CPU's RDRAND, and a self-signed X.509 v3
  * certificate (RFC 5280) for it, whose SHA-256 fingerprint the console prints so that
- * clients can pin it. The key is not kept across boots yet (the appliance has no store
- * yet), and lwIP's altcp_tls does not serve it yet: both are the next step.
+ * clients can pin it. root/mgmt_server.c serves it through lwIP's altcp_tls. The key is
+ * not kept across boots yet (the appliance has no store yet).
  *
  * Also the entropy source of root/mbedtls_config.h (MBEDTLS_ENTROPY_HARDWARE_ALT):
  * mbedtls_hardware_poll, RDRAND only; without RDRAND it fails, and so does every use of

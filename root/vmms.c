@@ -25,6 +25,13 @@
 /* EAX at a child's entry: 'hvfw' (images/guests/README.md, "Entry state"). */
 #define CHILD_ENTRY_MAGIC 0x68766677u
 
+/* The child table (VMMS_CHILDREN_MAX slots; a slot is in use while its name is set) and,
+ * per free slot, the RAM a deleted child left there (root memory has no free). */
+static struct child *child_table;
+static uint64_t retained_ram_bytes[VMMS_CHILDREN_MAX];
+/* Set by prepare_memory when root memory could not hold a child's RAM. */
+static bool start_lacked_memory;
+
 /* A value from the command line as it may be echoed: printable ASCII only. */
 static void printable_copy(char *out, size_t size, const char *in)
 {
@@ -226,6 +233,7 @@ static bool prepare_memory(struct child *child, const uint8_t *image, size_t siz
     if (!child->ram) {
         uint64_t ram = root_memory_alloc(child->ram_bytes, CHILD_RAM_ALIGN);
         if (!ram) {
+            start_lacked_memory = true;
             snprintf(why, VMMS_WHY_MAX, "no root memory for %u MiB (%lu MiB free)",
                      child->config.memory_mib, root_memory_free_bytes() >> 20);
             return false;
@@ -314,6 +322,209 @@ static bool restart_child(struct child *child)
     return false;
 }
 
+/* --- children driven at run time (vmms.h) ------------------------------------------------ */
+
+static struct child *find_child(const char *name)
+{
+    for (size_t i = 0; child_table && i < VMMS_CHILDREN_MAX; i++)
+        if (child_table[i].config.name[0] && strcmp(child_table[i].config.name, name) == 0)
+            return &child_table[i];
+    return NULL;
+}
+
+/* Its partition goes now, without asking the guest (a hard stop). */
+static void delete_partition(struct child *child)
+{
+    child->running = false;
+    uint16_t status = hvcall_delete_partition(child->partition_id);
+    if (status != HV_STATUS_SUCCESS)
+        printf("root: child %s: HvCallDeletePartition(%lu): status %#x\n", child->config.name,
+               child->partition_id, status);
+}
+
+static enum vmms_result start_again(struct child *child, char *why, size_t why_size)
+{
+    char reason[VMMS_WHY_MAX];
+    start_lacked_memory = false;
+    child->has_exit_code = false;
+    child->failed = false;
+    if (start_child(child, reason))
+        return VMMS_OK;
+    child->failed = true;
+    printf("root: child %s: %s; not started\n", child->config.name, reason);
+    snprintf(why, why_size, "%s", reason);
+    return start_lacked_memory ? VMMS_NO_MEMORY : VMMS_FAILED;
+}
+
+enum vmms_result vmms_child_start(const char *name, char *why, size_t why_size)
+{
+    struct child *child = find_child(name);
+    if (!child) {
+        snprintf(why, why_size, "no partition has this name");
+        return VMMS_NOT_FOUND;
+    }
+    if (child->running) {
+        snprintf(why, why_size, "the partition is running already");
+        return VMMS_CONFLICT;
+    }
+    printf("hvfw: child %s starting (management API)\n", child->config.name);
+    return start_again(child, why, why_size);
+}
+
+enum vmms_result vmms_child_stop(const char *name, char *why, size_t why_size)
+{
+    struct child *child = find_child(name);
+    if (!child) {
+        snprintf(why, why_size, "no partition has this name");
+        return VMMS_NOT_FOUND;
+    }
+    if (!child->running) {
+        snprintf(why, why_size, "the partition is not running");
+        return VMMS_CONFLICT;
+    }
+    uart_flush(&child->com1); /* its last words before the stop line */
+    printf("hvfw: child %s stopped reason=hard-stop\n", child->config.name);
+    delete_partition(child);
+    child->failed = false;
+    return VMMS_OK;
+}
+
+enum vmms_result vmms_child_reset(const char *name, char *why, size_t why_size)
+{
+    struct child *child = find_child(name);
+    if (!child) {
+        snprintf(why, why_size, "no partition has this name");
+        return VMMS_NOT_FOUND;
+    }
+    if (!child->running) {
+        snprintf(why, why_size, "the partition is not running");
+        return VMMS_CONFLICT;
+    }
+    uart_flush(&child->com1);
+    printf("hvfw: child %s restarting (management API)\n", child->config.name);
+    delete_partition(child);
+    child->restarts++;
+    return start_again(child, why, why_size);
+}
+
+enum vmms_result vmms_child_delete(const char *name, char *why, size_t why_size)
+{
+    struct child *child = find_child(name);
+    if (!child) {
+        snprintf(why, why_size, "no partition has this name");
+        return VMMS_NOT_FOUND;
+    }
+    if (child->running) {
+        snprintf(why, why_size, "the partition is running; stop it first");
+        return VMMS_CONFLICT;
+    }
+    size_t slot = (size_t)(child - child_table);
+    uint8_t *ram = child->ram;
+    retained_ram_bytes[slot] = ram ? child->ram_bytes : 0;
+    printf("hvfw: child %s deleted\n", child->config.name);
+    memset(child, 0, sizeof(*child));
+    child->ram = ram;
+    return VMMS_OK;
+}
+
+/* A free slot for a child of `bytes`: the smallest retained RAM that holds it, else a slot
+ * without RAM, else NULL. */
+static struct child *free_slot(uint64_t bytes, bool *has_ram)
+{
+    struct child *best = NULL, *empty = NULL;
+    for (size_t i = 0; i < VMMS_CHILDREN_MAX; i++) {
+        struct child *c = &child_table[i];
+        if (c->config.name[0])
+            continue;
+        if (!c->ram && !empty)
+            empty = c;
+        if (c->ram && retained_ram_bytes[i] >= bytes &&
+            (!best || retained_ram_bytes[i] < retained_ram_bytes[best - child_table]))
+            best = c;
+    }
+    *has_ram = best != NULL;
+    return best ? best : empty;
+}
+
+enum vmms_result vmms_child_create(const struct vmms_child_spec *spec, char *why,
+                                   size_t why_size)
+{
+    char reason[CHILD_WHY_MAX];
+    if (!child_table) {
+        snprintf(why, why_size, "the partition manager is not running");
+        return VMMS_FAILED;
+    }
+    if (find_child(spec->name)) {
+        snprintf(why, why_size, "a partition has this name already");
+        return VMMS_CONFLICT;
+    }
+    /* The checks of a `child=` declaration, on the same text: one set of rules. */
+    if (strchr(spec->name, ':') || strchr(spec->kernel, ':')) {
+        snprintf(why, why_size, "names and modules hold no ':'");
+        return VMMS_INVALID;
+    }
+    static const char *modules[ROOT_MAX_MODULES];
+    static char module_names[ROOT_MAX_MODULES][sizeof(root_boot_info->modules[0].name)];
+    size_t module_count = 0;
+    for (uint32_t i = 0; i < root_boot_info->module_count && i < ROOT_MAX_MODULES; i++) {
+        memcpy(module_names[i], root_boot_info->modules[i].name, sizeof(module_names[i]));
+        module_names[i][sizeof(module_names[i]) - 1] = '\0';
+        modules[module_count++] = module_names[i];
+    }
+    static struct child_config taken[VMMS_CHILDREN_MAX];
+    size_t taken_count = 0;
+    for (size_t i = 0; i < VMMS_CHILDREN_MAX; i++)
+        if (child_table[i].config.name[0])
+            taken[taken_count++] = child_table[i].config;
+    char declaration[CHILD_NAME_MAX + CHILD_MODULE_NAME_MAX + 40];
+    int n = snprintf(declaration, sizeof(declaration), "%s:%s:%u:%u", spec->name, spec->kernel,
+                     spec->memory_mib, spec->vp_count);
+    static struct child_config config;
+    memset(&config, 0, sizeof(config));
+    if (n < 0 || (size_t)n >= sizeof(declaration)) {
+        snprintf(why, why_size, "the name or the kernel module name is too long");
+        return VMMS_INVALID;
+    }
+    if (!child_config_parse(declaration, root_boot_info->vp_count, taken, taken_count, modules,
+                            module_count, &config, reason)) {
+        snprintf(why, why_size, "%s", reason);
+        return VMMS_INVALID;
+    }
+    char key[CHILD_NAME_MAX + 16];
+    snprintf(key, sizeof(key), "initrd.%s", config.name);
+    if (spec->initrd[0] &&
+        !child_config_apply(key, spec->initrd, &config, 1, modules, module_count, reason)) {
+        snprintf(why, why_size, "initrd: %s", reason);
+        return VMMS_INVALID;
+    }
+    snprintf(key, sizeof(key), "cmdline.%s", config.name);
+    if (spec->cmdline[0] &&
+        !child_config_apply(key, spec->cmdline, &config, 1, modules, module_count, reason)) {
+        snprintf(why, why_size, "cmdline: %s", reason);
+        return VMMS_INVALID;
+    }
+    uint64_t bytes = (uint64_t)config.memory_mib * MIB;
+    bool has_ram;
+    struct child *child = free_slot(bytes, &has_ram);
+    if (!child) {
+        snprintf(why, why_size, "at most %d partitions", VMMS_CHILDREN_MAX);
+        return VMMS_CONFLICT;
+    }
+    if (!has_ram && root_memory_free_bytes() < bytes + CHILD_RAM_ALIGN) {
+        snprintf(why, why_size, "no root memory for %u MiB (%lu MiB free)", config.memory_mib,
+                 root_memory_free_bytes() >> 20);
+        return VMMS_NO_MEMORY;
+    }
+    uint8_t *ram = has_ram ? child->ram : NULL;
+    memset(child, 0, sizeof(*child));
+    child->config = config;
+    child->ram = ram;
+    child->restart = restart_child;
+    printf("hvfw: child %s created (management API): %s, %u MiB, %u VPs\n", config.name,
+           config.module, config.memory_mib, config.vp_count);
+    return VMMS_OK;
+}
+
 void root_vmms_run(void)
 {
     struct child *children = calloc(VMMS_CHILDREN_MAX, sizeof(struct child));
@@ -325,8 +536,10 @@ void root_vmms_run(void)
     /* Recovery boots start no child (docs/boot.md, "The boot menu"). */
     if (cmdline_flag(root_boot_info->cmdline, "recovery") && count) {
         printf("root: recovery: %zu declared children not started\n", count);
+        memset(children, 0, count * sizeof(*children));
         count = 0;
     }
+    child_table = children;
     worker_enable_messages();
     for (size_t i = 0; i < count; i++) {
         char why[VMMS_WHY_MAX];
@@ -341,6 +554,8 @@ void root_vmms_run(void)
     heartbeat_start(root_boot_info->cmdline);
     if (network_start(root_boot_info->cmdline))
         worker_poll_hook = network_poll;
-    mgmt_server_serve_children(children, count); /* /v1/partitions (root/mgmt_server.h) */
-    worker_run(children, count, cmdline_flag(root_boot_info->cmdline, "exit_when_idle"));
+    /* Every slot: the API creates children in the free ones (unused slots are not running). */
+    mgmt_server_serve_children(children, VMMS_CHILDREN_MAX); /* root/mgmt_server.h */
+    worker_run(children, VMMS_CHILDREN_MAX,
+               cmdline_flag(root_boot_info->cmdline, "exit_when_idle"));
 }

@@ -21,8 +21,49 @@
 #ifndef HVFW_ROOT_VMMS_H
 #define HVFW_ROOT_VMMS_H
 
-/* At most this many children are started; further declarations are skipped. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* At most this many children exist, declared and created; further ones are refused. */
 #define VMMS_CHILDREN_MAX 64
+
+/*
+ * Children driven at run time (the management API, root/mgmt_server.c), on root VP 0 only,
+ * the VP that runs the worker: no lock. Each returns why it refused in `why`.
+ *   create  a stopped child from boot modules already on the appliance (the checks of a
+ *           `child=` declaration, root/child_config.h); INVALID for a bad field or module,
+ *           CONFLICT when the name is taken, NO_MEMORY when its RAM is not free.
+ *   start   a stopped or failed child: a new partition (CONFLICT while running).
+ *   stop    a hard stop of a running child now: its partition is deleted; its RAM is kept
+ *           for its next start (root memory has no free, root/memory.h).
+ *   reset   a running child starts again from its definition, as after its own reset.
+ *   delete  a child that is not running is forgotten; its RAM goes to the next create
+ *           that fits in it.
+ */
+enum vmms_result {
+    VMMS_OK,
+    VMMS_NOT_FOUND,
+    VMMS_CONFLICT,
+    VMMS_INVALID,
+    VMMS_NO_MEMORY,
+    VMMS_FAILED,
+};
+
+struct vmms_child_spec {
+    const char *name;
+    const char *kernel;  /* boot module: an ELF or a bzImage */
+    const char *initrd;  /* boot module or "" (bzImage only) */
+    const char *cmdline; /* "" for none (bzImage only) */
+    uint32_t memory_mib;
+    uint32_t vp_count;
+};
+
+enum vmms_result vmms_child_create(const struct vmms_child_spec *spec, char *why,
+                                   size_t why_size);
+enum vmms_result vmms_child_start(const char *name, char *why, size_t why_size);
+enum vmms_result vmms_child_stop(const char *name, char *why, size_t why_size);
+enum vmms_result vmms_child_reset(const char *name, char *why, size_t why_size);
+enum vmms_result vmms_child_delete(const char *name, char *why, size_t why_size);
 
 /* Starts the declared children and turns the calling VP (root VP 0) into their worker
  * (root/worker.h). Never returns. */

@@ -36,10 +36,11 @@
  * (lwIP asserts in ip6_reass_tmr, ip6_frag.c). */
 #define IPV6_FRAG_COPYHEADER 1
 
-/* altcp: the management endpoint speaks TCP through it so that TLS (mbedTLS) can slide in
- * underneath later without changing the endpoint. */
+/* altcp: the management endpoint speaks TCP through it, and TLS 1.2 through altcp_tls on
+ * mbedTLS (root/mbedtls_config.h) underneath without changing the endpoint. */
 #define LWIP_ALTCP 1
-#define LWIP_ALTCP_TLS 0
+#define LWIP_ALTCP_TLS 1
+#define LWIP_ALTCP_TLS_MBEDTLS 1
 
 /* The loopback interface (127.0.0.1 and ::1) for self-tests and local clients. Looped
  * packets are queued and delivered by netif_poll(), called from the event loop. */

@@ -49,7 +49,34 @@ static void fake_log(const char *line)
     snprintf(last_log, sizeof(last_log), "%s", line);
 }
 
-static const struct mgmt_api_source source = { fake_host, fake_partitions, fake_log };
+/* What the fake VMMS was asked, and what it answers. */
+static int acts;
+static char acted_name[64];
+static enum mgmt_api_action acted_action;
+static int act_answer = 202;
+static int creates;
+static struct mgmt_api_create created;
+static int create_answer = 201;
+
+static int fake_act(const char *name, enum mgmt_api_action action, char *why, size_t why_size)
+{
+    acts++;
+    snprintf(acted_name, sizeof(acted_name), "%s", name);
+    acted_action = action;
+    snprintf(why, why_size, "fake refusal %d", act_answer);
+    return act_answer;
+}
+
+static int fake_create(const struct mgmt_api_create *spec, char *why, size_t why_size)
+{
+    creates++;
+    created = *spec;
+    snprintf(why, why_size, "fake refusal %d", create_answer);
+    return create_answer;
+}
+
+static const struct mgmt_api_source source = { fake_host, fake_partitions, fake_log, fake_act,
+                                               fake_create };
 
 static void setup(void)
 {
@@ -62,6 +89,10 @@ static void setup(void)
     log_lines = 0;
     last_log[0] = '\0';
     partition_count = 2;
+    acts = creates = 0;
+    act_answer = 202;
+    create_answer = 201;
+    memset(&created, 0, sizeof(created));
 }
 
 static void teardown(void)
@@ -105,6 +136,12 @@ static void exchange(const char *text)
     ck_assert_int_eq(reply.status, response.status);
     size_t content_length = 0;
     char *cl = strstr(reply.head, "Content-Length: ");
+    if (reply.status == 204) { /* RFC 9110 8.6: no Content-Length, no content */
+        ck_assert_ptr_null(cl);
+        ck_assert_uint_eq(reply.body_length, 0);
+        free(response.data);
+        return;
+    }
     ck_assert_ptr_nonnull(cl);
     content_length = strtoul(cl + 16, NULL, 10);
     if (parser->request.method != MGMT_HTTP_HEAD || r == MGMT_HTTP_ERROR)
@@ -294,6 +331,151 @@ START_TEST(keep_alive_follows_request)
 }
 END_TEST
 
+static const char *authed_body(const char *method, const char *path, const char *body)
+{
+    snprintf(request_text, sizeof(request_text),
+             "%s %s HTTP/1.1\r\nHost: hvfw\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, token, strlen(body), body);
+    return request_text;
+}
+
+START_TEST(lifecycle_actions)
+{
+    exchange(authed("POST", "/v1/partitions/hello/start"));
+    ck_assert_int_eq(reply.status, 202);
+    ck_assert_int_eq(acts, 1);
+    ck_assert_str_eq(acted_name, "hello");
+    ck_assert_int_eq(acted_action, MGMT_API_START);
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"name\":\"hello\""));
+    exchange(authed("POST", "/v1/partitions/hello/reset"));
+    ck_assert_int_eq(acted_action, MGMT_API_RESET);
+    exchange(authed("POST", "/v1/partitions/hello/stop"));
+    ck_assert_int_eq(reply.status, 202);
+    ck_assert_int_eq(acted_action, MGMT_API_STOP);
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "{\"mode\":\"hard\"}"));
+    ck_assert_int_eq(reply.status, 202);
+    ck_assert_int_eq(acts, 4);
+    act_answer = 204;
+    exchange(authed("DELETE", "/v1/partitions/child-1"));
+    ck_assert_int_eq(reply.status, 204);
+    ck_assert_int_eq(acted_action, MGMT_API_DELETE);
+    ck_assert_str_eq(acted_name, "child-1");
+    /* The VMMS's refusals pass through with its reason. */
+    act_answer = 409;
+    exchange(authed("POST", "/v1/partitions/hello/start"));
+    expect_error(409, "conflict");
+    ck_assert_ptr_nonnull(strstr(last_log, "fake refusal 409"));
+    act_answer = 404;
+    exchange(authed("POST", "/v1/partitions/ghost/stop"));
+    expect_error(404, "not_found");
+    act_answer = 507;
+    exchange(authed("POST", "/v1/partitions/hello/start"));
+    expect_error(507, "insufficient_storage");
+    ck_assert_int_eq(acts, 8);
+}
+END_TEST
+
+START_TEST(lifecycle_refusals)
+{
+    /* Refused before the VMMS is asked: a bad name, a graceful stop without a shutdown
+     * service, an unknown mode or member, a body where none belongs, a wrong method. */
+    exchange(authed("POST", "/v1/partitions/bad%20name/start"));
+    expect_error(400, "bad_request");
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "{\"mode\":\"graceful\"}"));
+    expect_error(409, "conflict");
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "{\"mode\":\"soft\"}"));
+    expect_error(400, "bad_request");
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "{\"force\":true}"));
+    expect_error(400, "bad_request");
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "[1]"));
+    expect_error(400, "bad_request");
+    exchange(authed_body("POST", "/v1/partitions/hello/stop", "{\"mode\":"));
+    expect_error(400, "bad_request");
+    exchange(authed_body("POST", "/v1/partitions/hello/start", "{}"));
+    expect_error(400, "bad_request");
+    exchange(authed("GET", "/v1/partitions/hello/start"));
+    expect_error(405, "method_not_allowed");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Allow: POST\r\n"));
+    exchange(authed("PUT", "/v1/partitions"));
+    expect_error(405, "method_not_allowed");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Allow: GET, HEAD, POST\r\n"));
+    ck_assert_int_eq(acts, 0);
+    /* Without the token nothing is done. */
+    exchange("POST /v1/partitions/hello/stop HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_error(401, "unauthenticated");
+    ck_assert_int_eq(acts, 0);
+}
+END_TEST
+
+START_TEST(create)
+{
+    exchange(authed_body("POST", "/v1/partitions",
+                         "{\"name\":\"hello\",\"memory_mib\":16,\"vps\":1,"
+                         "\"boot\":{\"kernel\":\"hello.elf\",\"cmdline\":\"x=1\"}}"));
+    ck_assert_int_eq(reply.status, 201);
+    ck_assert_int_eq(creates, 1);
+    ck_assert_str_eq(created.name, "hello");
+    ck_assert_str_eq(created.kernel, "hello.elf");
+    ck_assert_str_eq(created.initrd, "");
+    ck_assert_str_eq(created.cmdline, "x=1");
+    ck_assert_uint_eq(created.memory_mib, 16);
+    ck_assert_uint_eq(created.vp_count, 1);
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"name\":\"hello\""));
+    create_answer = 409;
+    exchange(authed_body("POST", "/v1/partitions",
+                         "{\"name\":\"hello\",\"memory_mib\":16,\"vps\":1,"
+                         "\"boot\":{\"kernel\":\"hello.elf\"}}"));
+    expect_error(409, "conflict");
+    create_answer = 507;
+    exchange(authed_body("POST", "/v1/partitions",
+                         "{\"name\":\"big\",\"memory_mib\":3000,\"vps\":1,"
+                         "\"boot\":{\"kernel\":\"hello.elf\"}}"));
+    expect_error(507, "insufficient_storage");
+    ck_assert_int_eq(creates, 3);
+    /* Shapes refused here, before the VMMS. */
+    static const char *const bad[] = {
+        "",
+        "{}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1,\"boot\":{}}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1,\"boot\":\"hello.elf\"}",
+        "{\"name\":\"x\",\"memory_mib\":-1,\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"x\",\"memory_mib\":1.5,\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"x\",\"memory_mib\":4294967296,\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"x\",\"memory_mib\":\"16\",\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"a b\",\"memory_mib\":16,\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1,\"boot\":{\"kernel\":\"k\"},\"disks\":[]}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1,\"boot\":{\"kernel\":\"k\",\"bios\":1}}",
+        "{\"name\":\"x\",\"name\":\"y\",\"memory_mib\":16,\"vps\":1,\"boot\":{\"kernel\":\"k\"}}",
+        "{\"name\":\"x\",\"memory_mib\":16,\"vps\":1,\"boot\":{\"kernel\":"
+        "\"0123456789012345678901234567890123456789012345678901234567890123456789\"}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (bad[i][0])
+            exchange(authed_body("POST", "/v1/partitions", bad[i]));
+        else
+            exchange(authed("POST", "/v1/partitions"));
+        ck_assert_msg(reply.status == 400, "body %zu: %d %s", i, reply.status, reply.body);
+    }
+    ck_assert_int_eq(creates, 3);
+}
+END_TEST
+
+START_TEST(metrics_count_changes)
+{
+    exchange(authed("POST", "/v1/partitions/hello/start"));
+    act_answer = 204;
+    exchange(authed("DELETE", "/v1/partitions/hello"));
+    act_answer = 507;
+    exchange(authed("POST", "/v1/partitions/hello/start"));
+    exchange(authed("GET", "/metrics"));
+    ck_assert_ptr_nonnull(strstr(reply.body, "hvfw_api_requests_total{status=\"202\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(reply.body, "hvfw_api_requests_total{status=\"204\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(reply.body, "hvfw_api_requests_total{status=\"507\"} 1\n"));
+}
+END_TEST
+
 Suite *mgmt_api_suite(void)
 {
     Suite *s = suite_create("mgmt_api");
@@ -306,6 +488,10 @@ Suite *mgmt_api_suite(void)
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, unprovisioned);
     tcase_add_test(tc, keep_alive_follows_request);
+    tcase_add_test(tc, lifecycle_actions);
+    tcase_add_test(tc, lifecycle_refusals);
+    tcase_add_test(tc, create);
+    tcase_add_test(tc, metrics_count_changes);
     suite_add_tcase(s, tc);
     return s;
 }
