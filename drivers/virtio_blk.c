@@ -341,6 +341,11 @@ static bool transfer(uint32_t type, uint64_t sector, uint32_t count, uint8_t *bu
             in_flight++;
             added = true;
         }
+        if (!added && in_flight == 0) {
+            /* Nothing outstanding and nothing could be queued: our own state is wrong. */
+            stop("a request could not be queued on an idle queue");
+            return false;
+        }
         if (added) {
             virtqueue_publish(&blk.queue);
             if (virtqueue_needs_notify(&blk.queue))
