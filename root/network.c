@@ -1,6 +1,11 @@
 /*
  * The root's network interface; see network.h. lwIP runs NO_SYS: everything here runs on
  * root VP 0 from the worker loop, so lwIP is never entered concurrently.
+ *
+ * Frames: NIC -> vswitch_input(external) -> the switch's queues -> root port transmit ->
+ * ethernet_input, or a child's netvsp; lwIP's link output -> vswitch_input(root) ->
+ * external port transmit -> the NIC (a full transmit queue leaves the frame in the
+ * switch's queue, flushed again from network_poll).
  */
 #include "root/network.h"
 
@@ -30,6 +35,7 @@
 #include "libc-glue/time.h"
 #include "root/hvcall.h"
 #include "root/log.h"
+#include "vsp/vswitch.h"
 
 #define FRAMES_PER_POLL 64
 #define NETWORK_STIMER 1
@@ -64,6 +70,10 @@ static struct {
     uint8_t mac[6];
     volatile struct hv_message *slot;
     uint8_t frame[VIRTIO_NET_FRAME_MAX > E1000E_FRAME_MAX ? VIRTIO_NET_FRAME_MAX : E1000E_FRAME_MAX];
+    uint8_t output[VSWITCH_FRAME_MAX]; /* lwIP's frame on its way to the switch */
+    struct vswitch vswitch;
+    bool vswitch_ready;
+    int external_port, root_port; /* -1 until the NIC is up */
     /* test.echo_* */
     struct tcp_pcb *echo_listener;
     unsigned long echo_sessions_done, echo_sessions_limit;
@@ -138,16 +148,60 @@ static unsigned long number(const char *cmdline, const char *key, unsigned long 
     return n;
 }
 
-/* --- lwIP interface over the NIC -------------------------------------------------------- */
+/* --- the virtual switch ------------------------------------------------------------------ */
+
+static void vswitch_log(void *context, const char *level, const char *line)
+{
+    (void)context;
+    root_log(level, "%s", line);
+}
+
+struct vswitch *network_vswitch(void)
+{
+    if (!network.vswitch_ready) {
+        vswitch_init(&network.vswitch, vswitch_log, NULL);
+        network.vswitch_ready = true;
+        network.external_port = -1;
+        network.root_port = -1;
+    }
+    return &network.vswitch;
+}
+
+/* The external port's transmit: false (kept queued) while the NIC's queue is full. */
+static bool external_transmit(void *context, const uint8_t *frame, uint32_t length)
+{
+    (void)context;
+    return network.nic->transmit(frame, length);
+}
+
+/* The root port's transmit: a frame for lwIP. No pbuf drops it, as a busy wire would. */
+static bool root_transmit(void *context, const uint8_t *frame, uint32_t length)
+{
+    (void)context;
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)length, PBUF_POOL);
+    if (!p)
+        return true;
+    pbuf_take(p, frame, (u16_t)length);
+    if (network.netif.input(p, &network.netif) != ERR_OK)
+        pbuf_free(p);
+    return true;
+}
+
+static const struct vswitch_port_ops external_ops = {external_transmit, NULL};
+static const struct vswitch_port_ops root_ops = {root_transmit, NULL};
+
+/* --- lwIP interface over the switch ------------------------------------------------------ */
 
 static err_t link_output(struct netif *netif, struct pbuf *p)
 {
     (void)netif;
-    if (p->tot_len > sizeof(network.frame))
+    if (p->tot_len > sizeof(network.output))
         return ERR_BUF;
-    u16_t length = pbuf_copy_partial(p, network.frame, p->tot_len, 0);
-    /* A full transmit queue drops the frame, as a busy wire would: TCP resends. */
-    return network.nic->transmit(network.frame, length) ? ERR_OK : ERR_MEM;
+    u16_t length = pbuf_copy_partial(p, network.output, p->tot_len, 0);
+    /* A full switch queue drops the frame (counted there), as a busy wire would: TCP
+     * resends. */
+    vswitch_input(&network.vswitch, network.root_port, network.output, length);
+    return ERR_OK;
 }
 
 static err_t interface_init(struct netif *netif)
@@ -372,6 +426,15 @@ bool network_start(const char *cmdline)
         printf("root: network: no usable NIC among %zu PCI functions; no network\n", devices);
         return false;
     }
+    struct vswitch *sw = network_vswitch();
+    network.external_port = vswitch_port_add(sw, VSWITCH_PORT_EXTERNAL, network.nic->name, NULL,
+                                             &external_ops, NULL);
+    network.root_port = vswitch_port_add(sw, VSWITCH_PORT_INTERNAL, "root", network.mac,
+                                         &root_ops, NULL);
+    if (network.external_port < 0 || network.root_port < 0) {
+        printf("root: network: the virtual switch refused the NIC's ports; no network\n");
+        return false;
+    }
     ip4_addr_t ip, mask, gw;
     network.static_ipv4 = parse_static(cmdline, &ip, &mask, &gw);
     if (!network.static_ipv4) {
@@ -429,18 +492,17 @@ bool network_poll(void)
         return false;
     take_wake();
     bool work = false;
+    /* Frames that waited for room in the NIC's transmit queue first. */
+    vswitch_port_flush(&network.vswitch, network.external_port);
     for (int i = 0; i < FRAMES_PER_POLL; i++) {
         size_t length = network.nic->receive(network.frame, sizeof(network.frame));
         if (length == 0)
             break;
         work = true;
-        struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)length, PBUF_POOL);
-        if (!p)
-            break; /* out of memory: the frame is dropped, as on a busy wire */
-        pbuf_take(p, network.frame, (u16_t)length);
-        if (network.netif.input(p, &network.netif) != ERR_OK)
-            pbuf_free(p);
+        /* Length and source are checked by the switch (runts, giants, group sources). */
+        vswitch_input(&network.vswitch, network.external_port, network.frame, (uint32_t)length);
     }
+    vswitch_tick(&network.vswitch, libc_uptime_ns() / 1000000u);
     sys_check_timeouts();
     report_once();
     if (network.shutdown_armed && (int32_t)(sys_now() - network.shutdown_at_ms) >= 0) {

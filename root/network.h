@@ -16,6 +16,13 @@
  * happens. Interrupts from the NIC are later work (the hypervisor owns interrupts and does
  * not redirect device interrupts to the root yet).
  *
+ * The virtual switch (vsp/vswitch.h, docs/ARCHITECTURE.md "Network VSP and the virtual
+ * switch"): the NIC is its external port and lwIP's interface an internal port under the
+ * NIC's MAC, so the root keeps its address while the children's netvsp ports (added by
+ * root/vmbus_server.c) share the wire. The NIC receives every frame: virtio-net as QEMU
+ * resets it is promiscuous (no VIRTIO_NET_F_CTRL_RX negotiated, virtio 1.2 5.1.6.5.1).
+ * The switch exists without a NIC too (net=off): children still reach each other.
+ *
  * Test only: `test.echo_port=N` starts a TCP echo service on port N (every byte sent back)
  * for the QEMU cases and bench/net-echo; `test.echo_sessions=K` shuts down cleanly after K
  * echo connections have closed. Not a management interface (that is root/mgmt*).
@@ -24,6 +31,8 @@
 #define HVFW_ROOT_NETWORK_H
 
 #include <stdbool.h>
+
+#include "vsp/vswitch.h"
 
 #define NETWORK_SINT 4
 #define NETWORK_POLL_MS 2
@@ -34,5 +43,7 @@ bool network_start(const char *cmdline);
 /* Serves the NIC and lwIP's timers; true if it did any work (the caller polls again
  * before it waits). Cheap when there is no network. */
 bool network_poll(void);
+/* The root's virtual switch, made on first use (root VP 0 only). */
+struct vswitch *network_vswitch(void);
 
 #endif

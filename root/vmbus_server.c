@@ -7,7 +7,9 @@
 #include "hv/hypercall_abi.h"
 #include "root/hvcall.h"
 #include "root/log.h"
+#include "root/network.h"
 #include "vmbus/connection.h"
+#include "vsp/netvsp.h"
 
 #define PAGE_BYTES 4096u
 
@@ -16,6 +18,7 @@ struct server_child {
     uint64_t partition_id;            /* the partition the connection belongs to */
     struct vmbus_connection *connection;
     bool poll_again[VMBUS_CHANNEL_MAX]; /* the channel's poll budget ran out */
+    struct netvsp *netvsp;            /* the child's synthetic NIC, NULL if it has none */
 };
 
 static struct server_child *table;
@@ -72,11 +75,53 @@ void vmbus_server_attach(struct child *children, size_t count)
         table[i].child = &children[i];
 }
 
+/* The child's synthetic NIC: a port of the root's switch under the child's MAC, offered on
+ * its connection. A child without one runs on (logged): the network is not its boot. */
+static void netvsp_attach(struct server_child *s)
+{
+    const char *name = s->child->config.name;
+    struct netvsp *n = malloc(sizeof(*n));
+    if (!n) {
+        root_warn("vmbus: child %s: no memory for its network adapter", name);
+        return;
+    }
+    if (!netvsp_init(n, name, network_vswitch())) {
+        root_warn("vmbus: child %s: the virtual switch has no port for it; no network", name);
+        netvsp_destroy(n);
+        free(n);
+        return;
+    }
+    if (!vmbus_connection_add_device(s->connection, &n->device)) {
+        root_warn("vmbus: child %s: no VMBus channel for its network adapter", name);
+        netvsp_destroy(n);
+        free(n);
+        return;
+    }
+    s->netvsp = n;
+    const uint8_t *m = n->mac;
+    root_info("vmbus: child %s: network adapter mac=%02x:%02x:%02x:%02x:%02x:%02x on switch "
+              "port %d", name, m[0], m[1], m[2], m[3], m[4], m[5], n->port);
+}
+
 static void connection_end(struct server_child *s)
 {
     if (!s->connection)
         return;
+    /* Closes the channels first (netvsp's on_close forgets the child's buffers), then the
+     * switch port goes. */
     vmbus_connection_destroy(s->connection);
+    if (s->netvsp) {
+        const struct netvsp_stats *st = &s->netvsp->stats;
+        root_info("vmbus: child %s: network: %llu frames in (%llu bytes), %llu out (%llu "
+                  "bytes), %llu control, %llu refused, %llu waits",
+                  s->child->config.name, (unsigned long long)st->frames_in,
+                  (unsigned long long)st->bytes_in, (unsigned long long)st->frames_out,
+                  (unsigned long long)st->bytes_out, (unsigned long long)st->control,
+                  (unsigned long long)st->refused, (unsigned long long)st->waits);
+        netvsp_destroy(s->netvsp);
+        free(s->netvsp);
+        s->netvsp = NULL;
+    }
     free(s->connection);
     s->connection = NULL;
     memset(s->poll_again, 0, sizeof(s->poll_again));
@@ -102,6 +147,7 @@ static struct server_child *find(uint64_t partition_id)
                                          .signal_event = signal_event, .page = child_page,
                                          .log = log_line};
             vmbus_connection_init(s->connection, &ops, s->child->config.vp_count);
+            netvsp_attach(s);
         }
         return s;
     }
@@ -133,6 +179,10 @@ void vmbus_server_signal(uint64_t partition_id, uint32_t connection)
     bool again = vmbus_connection_handle_signal(s->connection, connection);
     if (relid >= 1 && relid <= VMBUS_CHANNEL_MAX)
         s->poll_again[relid - 1] = again;
+    /* Frames the switch queued while the child's receive buffer or ring was full go now
+     * that the child has read (its completions are what freed the room). */
+    if (s->netvsp)
+        netvsp_flush(s->netvsp);
 }
 
 bool vmbus_server_poll(void)
@@ -155,6 +205,10 @@ bool vmbus_server_poll(void)
                 s->connection, VMBUS_CHANNEL_CONNECTION_ID_BASE + relid);
             more |= s->poll_again[relid - 1];
         }
+        /* Not `more` when frames still wait: only the child's completion makes room, and it
+         * arrives as a signal. */
+        if (s->netvsp)
+            netvsp_flush(s->netvsp);
     }
     return more;
 }
