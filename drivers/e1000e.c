@@ -42,6 +42,10 @@
 #define EERD_ADDRESS_SHIFT 2
 #define EERD_DATA_SHIFT 16
 #define RCTL_EN (1u << 1)
+/* Unicast and multicast promiscuous (82574 datasheet 10.2.5.1): the NIC is the virtual
+ * switch's external port, and the children's MACs are not in its address filter. */
+#define RCTL_UPE (1u << 3)
+#define RCTL_MPE (1u << 4)
 #define RCTL_BAM (1u << 15)  /* accept broadcast: ARP and DHCP need it */
 #define RCTL_SECRC (1u << 26) /* strip the FCS */
 #define TCTL_EN (1u << 1)
@@ -217,7 +221,7 @@ bool e1000e_start(uint8_t mac[6])
     reg_write(TDT, 0);
     reg_write(TIPG, TIPG_DEFAULT);
     reg_write(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
-    reg_write(RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+    reg_write(RCTL, RCTL_EN | RCTL_UPE | RCTL_MPE | RCTL_BAM | RCTL_SECRC);
     nic.running = true;
     return true;
 }
