@@ -26,7 +26,7 @@
 #include "kernel/x86.h"
 
 /* kernel/linker.ld */
-extern char __shared_text_start[], __text_end[], __shared_rodata_start[], __rodata_end[],
+extern char __text_start[], __shared_text_start[], __text_end[], __shared_rodata_start[], __rodata_end[],
     __root_data_start[], __root_data_end[], __root_bss_start[], __root_bss_end[],
     __image_start[], __image_end[];
 /* root/entry.S */
@@ -316,13 +316,74 @@ static bool gpa_is_hypervisor(uint64_t gpa)
     return gpa >= addr(__image_start) && gpa < addr(__image_end);
 }
 
+/* The root's nested page tables map no hypervisor text (kernel/linker.ld), so the root can
+ * never be executing there. */
+static bool rip_is_hypervisor_text(uint64_t rip)
+{
+    return rip >= addr(__text_start) && rip < addr(__shared_text_start);
+}
+
+/* A refused access is answered with #GP, which the root's own handler turns into a fixup or
+ * a stop (root/cpu.c). The same access refused again and again, back to back, means the #GP
+ * never reaches that handler: nothing will change, so stop instead of spinning. */
+#define ROOT_REPEATED_FAULT_LIMIT 32
+#define ROOT_REPEATED_FAULT_WINDOW_NS 10000000ull /* closer than this counts as "again" */
+
+struct root_fault_history {
+    uint64_t rip, gpa, last_ns;
+    uint32_t count;
+};
+
+static struct root_fault_history fault_history[PARTITION_MAX_VPS];
+
+static void log_root_vp_state(struct vp *vp, const struct hv_exit *exit)
+{
+    log_error("hv: root VP %u state: rip %lx rsp %lx rflags %lx cr0 %lx cr3 %lx cr4 %lx "
+              "efer %lx rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx rbp %lx; exit code "
+              "%lx on cpu%u",
+              vp->index, exit->rip, hv_vendor->vp_get(vp, VP_REGISTER_RSP),
+              hv_vendor->vp_get(vp, VP_REGISTER_RFLAGS), hv_vendor->vp_get(vp, VP_REGISTER_CR0),
+              hv_vendor->vp_get(vp, VP_REGISTER_CR3), hv_vendor->vp_get(vp, VP_REGISTER_CR4),
+              hv_vendor->vp_get(vp, VP_REGISTER_EFER), vp->registers.rax, vp->registers.rbx,
+              vp->registers.rcx, vp->registers.rdx, vp->registers.rsi, vp->registers.rdi,
+              vp->registers.rbp, exit->raw_code, this_cpu_index());
+}
+
 static enum exit_action root_slat_violation(struct vp *vp, struct hv_exit *exit)
 {
     const char *what = gpa_is_hypervisor(exit->slat.gpa) ? "hypervisor memory"
                                                          : "memory it does not own";
+    const char *access = exit->slat.write ? "write to" : exit->slat.execute ? "fetch from"
+                                                                            : "read of";
+    if (rip_is_hypervisor_text(exit->rip)) {
+        /* The saved state is not the root's (seen under QEMU TCG: the state of the host's
+         * world switch in root VP 0's VMCB, the same write retried forever): a broken
+         * invariant, not the root's misbehaviour. */
+        log_error("hv: root VP %u %s GPA %lx reported at rip %lx, inside the hypervisor's own "
+                  "text, which the root cannot execute: its saved state is not its own",
+                  vp->index, access, exit->slat.gpa, exit->rip);
+        log_root_vp_state(vp, exit);
+        partition_stop(vp->partition, "corrupt VP state");
+        return EXIT_STOP;
+    }
+    struct root_fault_history *h = &fault_history[vp->index % PARTITION_MAX_VPS];
+    uint64_t now = time_now_ns(), previous = h->last_ns;
+    h->last_ns = now;
+    if (h->rip == exit->rip && h->gpa == exit->slat.gpa &&
+        now - previous < ROOT_REPEATED_FAULT_WINDOW_NS) {
+        if (++h->count >= ROOT_REPEATED_FAULT_LIMIT) {
+            log_error("hv: root VP %u %s %s at GPA %lx (rip %lx) refused %u times in a row: "
+                      "its #GP handler never ran",
+                      vp->index, access, what, exit->slat.gpa, exit->rip, h->count);
+            log_root_vp_state(vp, exit);
+            partition_stop(vp->partition, "no progress after a refused access");
+            return EXIT_STOP;
+        }
+    } else {
+        *h = (struct root_fault_history){exit->rip, exit->slat.gpa, now, 1};
+    }
     log_warn("hv: root VP %u %s %s at GPA %lx (rip %lx): refused, #GP injected", vp->index,
-             exit->slat.write ? "write to" : exit->slat.execute ? "fetch from" : "read of",
-             what, exit->slat.gpa, exit->rip);
+             access, what, exit->slat.gpa, exit->rip);
     hv_vendor->vp_inject_exception(vp, VECTOR_GP, true, 0);
     return EXIT_RESUME;
 }
