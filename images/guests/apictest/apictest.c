@@ -22,8 +22,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
 #include "images/guests/lib/io.h"
+#include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
 const char guest_name[] = "apictest";
@@ -60,63 +62,13 @@ const char guest_name[] = "apictest";
 #define ICR_SELF (1u << 18)
 
 #define VECTOR_GP 13
-#define NO_FAULT 0xFFFFFFFFu
 #define VECTOR_SPURIOUS 0xFF
 #define TRAMPOLINE_A 0x9000u /* SIPI vector 0x09 */
 #define TRAMPOLINE_B 0xA000u /* SIPI vector 0x0A */
 #define PERIODIC_TICKS 20u
 #define PERIOD_US 2000u
 
-static bool failed;
-
-#define CHECK(condition, ...)                                                              \
-    do {                                                                                   \
-        if (!(condition)) {                                                                \
-            guest_printf("FAIL " __VA_ARGS__);                                             \
-            failed = true;                                                                 \
-        }                                                                                  \
-    } while (0)
-
-/* ---- faults, MSRs, time ------------------------------------------------------------------ */
-
-/* One instruction at a time is "armed": if it faults, the hook resumes after it and
- * records the vector (as in hostile.c). Only VP 0 arms. */
-static volatile uint32_t armed_at, armed_resume, caught_vector = NO_FAULT;
-#define ARM "movl $1f, %[at]\n\tmovl $2f, %[resume]\n1:\t"
-#define DISARM "\n2:"
-#define ARM_OPERANDS [at] "=m"(armed_at), [resume] "=m"(armed_resume)
-
-static bool apictest_trap(struct trap_frame *frame)
-{
-    if (armed_at == 0 || frame->eip != armed_at)
-        return false;
-    caught_vector = frame->vector;
-    frame->eip = armed_resume;
-    armed_at = 0;
-    return true;
-}
-
-static uint32_t try_rdmsr(uint32_t msr, uint64_t *value)
-{
-    uint32_t low = 0, high = 0;
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "rdmsr" DISARM
-                     : "+a"(low), "+d"(high), ARM_OPERANDS
-                     : "c"(msr)
-                     : "memory");
-    *value = ((uint64_t)high << 32) | low;
-    return caught_vector;
-}
-
-static uint32_t try_wrmsr(uint32_t msr, uint64_t value)
-{
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "wrmsr" DISARM
-                     : ARM_OPERANDS
-                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
-                     : "memory");
-    return caught_vector;
-}
+/* ---- MSRs, time ------------------------------------------------------------------------- */
 
 /* Unarmed: a fault here is the runtime's FAIL line. */
 static uint64_t rdmsr(uint32_t msr)
@@ -130,25 +82,6 @@ static void wrmsr(uint32_t msr, uint64_t value)
 {
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
                      : "memory");
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-struct regs {
-    uint32_t eax, ebx, ecx, edx;
-};
-
-static struct regs cpuid(uint32_t leaf)
-{
-    struct regs r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-                     : "a"(leaf), "c"(0));
-    return r;
 }
 
 static uint64_t tsc_hz, apic_hz;
@@ -183,33 +116,14 @@ static bool wait_for(volatile uint32_t *flag, uint32_t ms)
 
 /* ---- the IDT and the interrupt handler ----------------------------------------------- */
 
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t zero;
-    uint8_t type_attributes;
-    uint16_t offset_high;
-} __attribute__((packed));
-
-extern const uint32_t trap_stubs[TRAP_VECTORS];
 extern const uint8_t apictest_vector_stubs[];
-static struct idt_gate idt[256];
 
-/* 32-bit interrupt gates (SDM vol. 3, 6.11): the runtime's exception entries for 0-31,
- * vectors.S's for 32-255. */
+/* The runtime's exception gates for 0-31, vectors.S's stubs for 32-255. */
 static void idt_install(void)
 {
-    for (uint32_t v = 0; v < 256; v++) {
-        uint32_t target = v < TRAP_VECTORS ? trap_stubs[v]
-                                           : (uint32_t)(uintptr_t)apictest_vector_stubs +
-                                                 (v - TRAP_VECTORS) * 16;
-        idt[v] = (struct idt_gate){(uint16_t)target, 0x08, 0, 0x8E, (uint16_t)(target >> 16)};
-    }
-    struct {
-        uint16_t limit;
-        uint32_t base;
-    } __attribute__((packed)) descriptor = {sizeof(idt) - 1, (uint32_t)(uintptr_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(descriptor) : "memory");
+    for (uint32_t v = TRAP_VECTORS; v < TRAP_IDT_ENTRIES; v++)
+        trap_set_gate(v, apictest_vector_stubs + (v - TRAP_VECTORS) * 16);
+    trap_install();
 }
 
 /* Per VP: how often each vector arrived, and VP 0's arrival order. */
@@ -254,7 +168,7 @@ static void reset_order(void)
 
 static void check_identity(void)
 {
-    struct regs r = cpuid(1);
+    struct cpuid_result r = cpuid(1);
     CHECK(r.edx & (1u << 9), "CPUID.1:EDX.APIC clear");
     CHECK(r.ecx & (1u << 21), "CPUID.1:ECX.x2APIC clear");
     CHECK(r.ecx & (1u << 24), "CPUID.1:ECX.TSC-deadline clear");
@@ -540,7 +454,7 @@ int guest_main(const struct guest_boot *boot)
     if (boot->loader != GUEST_LOADER_HVFW)
         guest_printf("not started by hvfw: the checks below expect hvfw's virtual APIC");
     idt_install();
-    trap_set_hook(apictest_trap);
+    trap_set_hook(probe_trap); /* only VP 0 arms */
     tsc_hz = rdmsr(HV_X64_MSR_TSC_FREQUENCY);
     apic_hz = rdmsr(HV_X64_MSR_APIC_FREQUENCY);
     guest_printf("TSC %llu Hz, APIC timer %llu Hz", tsc_hz, apic_hz);
@@ -558,6 +472,6 @@ int guest_main(const struct guest_boot *boot)
     check_init_sipi();
     CHECK(counts[0][VECTOR_SPURIOUS] == 0, "%u spurious interrupts",
           counts[0][VECTOR_SPURIOUS]);
-    guest_printf(failed ? "FAIL" : "PASS");
-    return failed ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+    guest_printf(checks_failed ? "FAIL" : "PASS");
+    return checks_failed ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 }

@@ -12,6 +12,7 @@
  */
 #include <stdint.h>
 
+#include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
 
 const char guest_name[] = "bench";
@@ -22,13 +23,6 @@ const char guest_name[] = "bench";
 #define BENCH_GUEST_OS_ID 0x8100000000000001ull /* open-source vendor, "version 1" */
 
 static uint8_t output_page[4096] __attribute__((aligned(4096)));
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
 
 static void op_none(void)
 {

@@ -15,45 +15,20 @@
 #include <string.h>
 
 #include "images/guests/lib/guest.h"
+#include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 #include "kernel/format.h"
 
 const char guest_name[] = "hostile";
 
-#define NO_FAULT 0xFFFFFFFFu
-
-/* The one armed instruction: its address and where to resume when it faults. */
-static volatile uint32_t armed_at, armed_resume;
-static volatile uint32_t caught_vector = NO_FAULT, caught_error;
-
-/* Stores the addresses of local labels 1 (the instruction) and 2 (after it). */
-#define ARM "movl $1f, %[at]\n\tmovl $2f, %[resume]\n1:\t"
-#define DISARM "\n2:"
-#define ARM_OPERANDS [at] "=m"(armed_at), [resume] "=m"(armed_resume)
-
-static bool hostile_trap(struct trap_frame *frame)
-{
-    if (armed_at == 0 || frame->eip != armed_at)
-        return false;
-    caught_vector = frame->vector;
-    caught_error = frame->error_code;
-    frame->eip = armed_resume;
-    armed_at = 0;
-    return true;
-}
-
-static void attempt_begin(void)
-{
-    caught_vector = NO_FAULT;
-}
-
 /* "caught #GP (error 0x0)" into buf when the attempt faulted; false when it did not. */
 static bool attempt_faulted(char *buf, size_t size)
 {
-    if (caught_vector == NO_FAULT)
+    uint32_t vector = probe_caught_vector;
+    if (vector == NO_FAULT)
         return false;
-    format_snprintf(buf, size, "caught %s (vector %u, error 0x%x)",
-                    trap_vector_name(caught_vector), caught_vector, caught_error);
+    format_snprintf(buf, size, "caught %s (vector %u, error 0x%x)", trap_vector_name(vector),
+                    vector, probe_caught_error);
     return true;
 }
 
@@ -62,7 +37,7 @@ static bool attempt_faulted(char *buf, size_t size)
 static uint32_t armed_read32(uint32_t address)
 {
     uint32_t value;
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "movl (%%ebx), %%eax" DISARM
                      : "=a"(value), ARM_OPERANDS
                      : "b"(address), "0"(0u)
@@ -72,7 +47,7 @@ static uint32_t armed_read32(uint32_t address)
 
 static void armed_write32(uint32_t address, uint32_t value)
 {
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "movl %%eax, (%%ebx)" DISARM
                      : ARM_OPERANDS
                      : "b"(address), "a"(value)
@@ -82,7 +57,7 @@ static void armed_write32(uint32_t address, uint32_t value)
 static uint32_t armed_in8(uint16_t port)
 {
     uint32_t value;
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "inb %%dx, %%al" DISARM
                      : "=a"(value), ARM_OPERANDS
                      : "d"(port), "0"(0u)
@@ -92,7 +67,7 @@ static uint32_t armed_in8(uint16_t port)
 
 static void armed_out8(uint16_t port, uint32_t value)
 {
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "outb %%al, %%dx" DISARM
                      : ARM_OPERANDS
                      : "d"(port), "a"(value)
@@ -102,7 +77,7 @@ static void armed_out8(uint16_t port, uint32_t value)
 static uint32_t armed_in32(uint16_t port)
 {
     uint32_t value;
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "inl %%dx, %%eax" DISARM
                      : "=a"(value), ARM_OPERANDS
                      : "d"(port), "0"(0u)
@@ -112,7 +87,7 @@ static uint32_t armed_in32(uint16_t port)
 
 static void armed_out32(uint16_t port, uint32_t value)
 {
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "outl %%eax, %%dx" DISARM
                      : ARM_OPERANDS
                      : "d"(port), "a"(value)
@@ -121,22 +96,14 @@ static void armed_out32(uint16_t port, uint32_t value)
 
 static uint64_t armed_rdmsr(uint32_t msr)
 {
-    uint32_t low, high;
-    attempt_begin();
-    __asm__ volatile(ARM "rdmsr" DISARM
-                     : "=a"(low), "=d"(high), ARM_OPERANDS
-                     : "c"(msr), "0"(0u), "1"(0u)
-                     : "memory");
-    return ((uint64_t)high << 32) | low;
+    uint64_t value;
+    (void)try_rdmsr(msr, &value); /* the fault, if any, is read by attempt_faulted */
+    return value;
 }
 
 static void armed_wrmsr(uint32_t msr, uint64_t value)
 {
-    attempt_begin();
-    __asm__ volatile(ARM "wrmsr" DISARM
-                     : ARM_OPERANDS
-                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
-                     : "memory");
+    (void)try_wrmsr(msr, value);
 }
 
 /* A hypercall in the 32-bit calling convention (TLFS 3.7, "Hypercall Inputs"): control
@@ -147,7 +114,7 @@ static uint64_t armed_hypercall(uint64_t control, uint64_t input_gpa, uint64_t o
     uint32_t eax = (uint32_t)control, edx = (uint32_t)(control >> 32);
     uint32_t ebx = (uint32_t)(input_gpa >> 32), ecx = (uint32_t)input_gpa;
     uint32_t edi = (uint32_t)(output_gpa >> 32), esi = (uint32_t)output_gpa;
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM ".byte 0x0f, 0x01, 0xd9 /* vmmcall */" DISARM
                      : "+a"(eax), "+d"(edx), "+b"(ebx), "+c"(ecx), "+D"(edi), "+S"(esi),
                        ARM_OPERANDS
@@ -162,7 +129,7 @@ static uint64_t armed_hypercall(uint64_t control, uint64_t input_gpa, uint64_t o
 #define ARMED_SVM_INSTRUCTION(name, modrm)                                                 \
     static void armed_##name(void)                                                         \
     {                                                                                      \
-        attempt_begin();                                                                   \
+        probe_begin();                                                                   \
         __asm__ volatile(ARM ".byte 0x0f, 0x01, " #modrm DISARM                            \
                          : ARM_OPERANDS                                                    \
                          : "a"(0x1000u), "c"(0u)                                           \
@@ -179,7 +146,7 @@ ARMED_SVM_INSTRUCTION(invlpga, 0xdf)
 
 static void armed_ud2(void)
 {
-    attempt_begin();
+    probe_begin();
     __asm__ volatile(ARM "ud2" DISARM : ARM_OPERANDS : : "memory");
 }
 
@@ -447,7 +414,7 @@ int guest_main(const struct guest_boot *boot)
     ram_end_address = boot->ram_bytes >= 0xFFFFFFFCu ? 0xFFFFFFFCu : (uint32_t)boot->ram_bytes;
     memset(hypercall_input, 0, sizeof(hypercall_input));
     hypercall_input[0] = 1; /* partition id 1 (the root) for HvDeletePartition */
-    trap_set_hook(hostile_trap);
+    trap_set_hook(probe_trap);
     guest_printf("%u attempts, then a triple fault; RAM ends at 0x%08x", (unsigned)STEP_COUNT,
                  ram_end_address);
 

@@ -19,7 +19,9 @@
  */
 #include <stdint.h>
 
+#include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
+#include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
 const char guest_name[] = "hvcpuid";
@@ -40,81 +42,11 @@ const char guest_name[] = "hvcpuid";
 #define TEST_DEVICE_GPA 0xFEB00000u
 #define VECTOR_UD 6
 #define VECTOR_GP 13
-#define NO_FAULT 0xFFFFFFFFu
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t output_page[4096] __attribute__((aligned(4096)));
 static uint32_t hypercall_target;
 static volatile uint32_t vp1_index = NO_FAULT, vp1_done;
-
-/* One instruction at a time is "armed": if it faults, the hook resumes after it and
- * records the vector (as in hostile.c). */
-static volatile uint32_t armed_at, armed_resume, caught_vector = NO_FAULT;
-#define ARM "movl $1f, %[at]\n\tmovl $2f, %[resume]\n1:\t"
-#define DISARM "\n2:"
-#define ARM_OPERANDS [at] "=m"(armed_at), [resume] "=m"(armed_resume)
-
-static bool hvcpuid_trap(struct trap_frame *frame)
-{
-    if (armed_at == 0 || frame->eip != armed_at)
-        return false;
-    caught_vector = frame->vector;
-    frame->eip = armed_resume;
-    armed_at = 0;
-    return true;
-}
-
-static bool failed;
-
-#define CHECK(condition, ...)                                                              \
-    do {                                                                                   \
-        if (!(condition)) {                                                                \
-            guest_printf("FAIL " __VA_ARGS__);                                             \
-            failed = true;                                                                 \
-        }                                                                                  \
-    } while (0)
-
-struct regs {
-    uint32_t eax, ebx, ecx, edx;
-};
-
-static struct regs cpuid(uint32_t leaf)
-{
-    struct regs r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
-                     : "a"(leaf), "c"(0));
-    return r;
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-/* RDMSR/WRMSR that may fault: the vector caught, or NO_FAULT. */
-static uint32_t try_rdmsr(uint32_t msr, uint64_t *value)
-{
-    uint32_t low = 0, high = 0;
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "rdmsr" DISARM
-                     : "+a"(low), "+d"(high), ARM_OPERANDS
-                     : "c"(msr)
-                     : "memory");
-    *value = ((uint64_t)high << 32) | low;
-    return caught_vector;
-}
-
-static uint32_t try_wrmsr(uint32_t msr, uint64_t value)
-{
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "wrmsr" DISARM
-                     : ARM_OPERANDS
-                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
-                     : "memory");
-    return caught_vector;
-}
 
 static uint64_t rdmsr_checked(uint32_t msr, const char *name)
 {
@@ -128,12 +60,12 @@ static uint64_t rdmsr_checked(uint32_t msr, const char *name)
 static uint32_t try_vmmcall(uint32_t code)
 {
     uint32_t eax = code, edx = 0;
-    caught_vector = NO_FAULT;
+    probe_begin();
     __asm__ volatile(ARM ".byte 0x0f, 0x01, 0xd9 /* vmmcall */" DISARM
                      : "+a"(eax), "+d"(edx), ARM_OPERANDS
                      : "b"(0), "c"(0), "D"(0), "S"((uint32_t)(uintptr_t)output_page)
                      : "memory");
-    return caught_vector;
+    return probe_caught_vector;
 }
 
 /* A hypercall through the hypercall page (TLFS 3.8, 32-bit: control EDX:EAX, input GPA
@@ -153,7 +85,7 @@ static uint64_t page_hypercall(uint64_t control, uint64_t input_gpa, uint64_t ou
 static void check_leaves(void)
 {
     CHECK(cpuid(1).ecx & (1u << 31), "CPUID.1:ECX[31] (hypervisor present) is clear");
-    struct regs r = cpuid(0x40000000u);
+    struct cpuid_result r = cpuid(0x40000000u);
     char vendor[13];
     __builtin_memcpy(vendor, &r.ebx, 4);
     __builtin_memcpy(vendor + 4, &r.ecx, 4);
@@ -306,9 +238,9 @@ static void check_reference_time(uint64_t tsc_hz)
 
 int guest_main(const struct guest_boot *boot)
 {
-    trap_set_hook(hvcpuid_trap);
+    trap_set_hook(probe_trap);
     check_leaves();
-    if (failed)
+    if (checks_failed)
         return GUEST_EXIT_FAIL; /* no Hyper-V interface: the rest would only fault */
 
     uint64_t tsc_hz = rdmsr_checked(HV_X64_MSR_TSC_FREQUENCY, "TSC_FREQUENCY");
@@ -317,11 +249,11 @@ int guest_main(const struct guest_boot *boot)
                  (unsigned long long)(apic_hz / 1000));
     CHECK(tsc_hz >= 1000000 && apic_hz >= 1000000, "frequencies below 1 MHz");
     CHECK(try_wrmsr(HV_X64_MSR_TSC_FREQUENCY, 1) == VECTOR_GP, "TSC_FREQUENCY write not #GP");
-    if (failed)
+    if (checks_failed)
         return GUEST_EXIT_FAIL;
 
     check_hypercall_setup(boot);
-    if (!failed)
+    if (!checks_failed)
         check_hypercalls();
     check_vp_index(boot, tsc_hz);
     check_reference_time(tsc_hz);
@@ -334,7 +266,7 @@ int guest_main(const struct guest_boot *boot)
     CHECK(try_vmmcall(HVCALL_GET_PARTITION_ID) == VECTOR_UD,
           "vmmcall after GUEST_OS_ID = 0 did not raise #UD");
 
-    if (failed)
+    if (checks_failed)
         return GUEST_EXIT_FAIL;
     guest_printf("PASS");
     return GUEST_EXIT_PASS;

@@ -23,7 +23,9 @@ struct idt_descriptor {
 
 extern const uint32_t trap_stubs[TRAP_VECTORS];
 
-static struct idt_gate idt[TRAP_VECTORS];
+static struct idt_gate idt[TRAP_IDT_ENTRIES];
+/* Gates in use: the exceptions', and up to the highest trap_set_gate added. */
+static volatile uint32_t idt_entries = TRAP_VECTORS;
 static volatile trap_hook_fn trap_hook;
 
 static const char *const vector_names[TRAP_VECTORS] = {
@@ -37,20 +39,36 @@ const char *trap_vector_name(uint32_t vector)
     return vector < TRAP_VECTORS ? vector_names[vector] : "#??";
 }
 
+static void set_gate(uint32_t vector, uint32_t entry)
+{
+    idt[vector] = (struct idt_gate){
+        .offset_low = (uint16_t)entry,
+        .selector = SELECTOR_CODE,
+        .zero = 0,
+        .type_attributes = GATE_INTERRUPT_32,
+        .offset_high = (uint16_t)(entry >> 16),
+    };
+}
+
 void trap_install(void)
 {
     /* Every VP builds the same table; the writes are identical, so a race is harmless. */
-    for (uint32_t v = 0; v < TRAP_VECTORS; v++) {
-        idt[v] = (struct idt_gate){
-            .offset_low = (uint16_t)trap_stubs[v],
-            .selector = SELECTOR_CODE,
-            .zero = 0,
-            .type_attributes = GATE_INTERRUPT_32,
-            .offset_high = (uint16_t)(trap_stubs[v] >> 16),
-        };
-    }
-    struct idt_descriptor descriptor = {sizeof(idt) - 1, (uint32_t)(uintptr_t)idt};
+    for (uint32_t v = 0; v < TRAP_VECTORS; v++)
+        set_gate(v, trap_stubs[v]);
+    struct idt_descriptor descriptor = {(uint16_t)(idt_entries * sizeof(idt[0]) - 1),
+                                        (uint32_t)(uintptr_t)idt};
     __asm__ volatile("lidt %0" : : "m"(descriptor) : "memory");
+}
+
+void trap_set_gate(uint32_t vector, const void *entry)
+{
+    if (vector < TRAP_VECTORS || vector >= TRAP_IDT_ENTRIES) {
+        guest_printf("FAIL trap_set_gate: vector %u is not an interrupt vector", vector);
+        guest_exit(GUEST_EXIT_FAIL);
+    }
+    set_gate(vector, (uint32_t)(uintptr_t)entry);
+    if (vector >= idt_entries)
+        idt_entries = vector + 1;
 }
 
 void trap_set_hook(trap_hook_fn hook)

@@ -25,9 +25,15 @@ struct trap_frame {
 typedef bool (*trap_hook_fn)(struct trap_frame *frame);
 
 #define TRAP_VECTORS 32
+/* The IDT's size when a guest adds gates for interrupt vectors of its own. */
+#define TRAP_IDT_ENTRIES 256
 
-/* Loads the IDT on the calling VP. */
+/* Loads the IDT on the calling VP: the exception gates, and up to the highest gate added
+ * by trap_set_gate (a vector beyond the limit is #GP, one left out below it #NP). */
 void trap_install(void);
+/* Makes `vector` (TRAP_VECTORS .. TRAP_IDT_ENTRIES - 1) a 32-bit interrupt gate to
+ * `entry`, for a guest that takes interrupts; each VP then calls trap_install again. */
+void trap_set_gate(uint32_t vector, const void *entry);
 void trap_set_hook(trap_hook_fn hook);
 /* "#UD", "#GP", ... ("#??" for reserved vectors). */
 const char *trap_vector_name(uint32_t vector);

@@ -16,6 +16,7 @@
  */
 #include "images/guests/lib/guest.h"
 #include "images/guests/lib/io.h"
+#include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
 const char guest_name[] = "platform";
@@ -40,23 +41,7 @@ static uint32_t rng(void)
     return rng_state = x;
 }
 
-/* ---- armed accesses: a fault is caught and counted, the guest goes on ------------------- */
-
-static volatile uint32_t armed_at, armed_resume, faults;
-
-#define ARM "movl $1f, %[at]\n\tmovl $2f, %[resume]\n1:\t"
-#define DISARM "\n2:"
-#define ARM_OPERANDS [at] "=m"(armed_at), [resume] "=m"(armed_resume)
-
-static bool platform_trap(struct trap_frame *frame)
-{
-    if (armed_at == 0 || frame->eip != armed_at)
-        return false;
-    faults++;
-    frame->eip = armed_resume;
-    armed_at = 0;
-    return true;
-}
+/* ---- armed accesses: a fault is caught and counted (probe_faults), the guest goes on -- */
 
 static uint32_t mmio_read(uint32_t address, unsigned size)
 {
@@ -178,7 +163,7 @@ static void check_uart(void)
     outb(COM1 + 4, 0x03); /* MCR: DTR, RTS */
     while (inb(COM1 + 5) & 0x01)
         (void)inb(COM1); /* drain what loopback garbage may have left */
-    guest_printf("garbage done: %u faults caught", faults);
+    guest_printf("garbage done: %u faults caught", probe_faults);
     outb(COM1 + 7, 0xA5);
     check(inb(COM1 + 7) == 0xA5, "UART scratch", inb(COM1 + 7));
     outb(COM1 + 1, 0x0F);
@@ -210,7 +195,7 @@ static uint32_t ioapic_register(uint32_t index)
 
 static void check_ioapic(void)
 {
-    uint32_t faults_before = faults;
+    uint32_t faults_before = probe_faults;
     uint32_t version = ioapic_register(0x01);
     check(version == 0x00170011u, "IOAPIC version", version);
     mmio_write(IOAPIC_BASE, 4, 0x10 + 2 * 23);
@@ -219,9 +204,10 @@ static void check_ioapic(void)
     check(entry == 0x0001A0F3u, "IOAPIC entry 23", entry);
     uint32_t select = mmio_read(IOAPIC_BASE, 4);
     check(select == 0x10 + 2 * 23, "IOAPIC IOREGSEL", select);
-    check(faults == faults_before, "IOAPIC dword accesses without a fault", faults);
+    check(probe_faults == faults_before, "IOAPIC dword accesses without a fault",
+          probe_faults);
     (void)mmio_read(IOAPIC_BASE + 0x10, 1);
-    check(faults == faults_before + 1, "IOAPIC byte read of IOWIN faults", faults);
+    check(probe_faults == faults_before + 1, "IOAPIC byte read of IOWIN faults", probe_faults);
 }
 
 static void check_pci_pm_rtc(void)
@@ -255,7 +241,7 @@ static void check_pci_pm_rtc(void)
 
 int guest_main(const struct guest_boot *boot)
 {
-    trap_set_hook(platform_trap);
+    trap_set_hook(probe_trap);
     uint64_t seed = guest_cmdline_number(boot, "seed", 0);
     if (seed)
         rng_state = (uint32_t)seed | 1;

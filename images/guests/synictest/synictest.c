@@ -21,7 +21,9 @@
  */
 #include <stdint.h>
 
+#include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
+#include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
 const char guest_name[] = "synictest";
@@ -57,7 +59,6 @@ const char guest_name[] = "synictest";
 #define TIMER_EXPIRED 0x80000010u
 #define MESSAGE_PENDING 1u
 #define TEST_DEVICE_GPA 0xFEB00000u
-#define NO_FAULT 0xFFFFFFFFu
 #define VECTOR_GP 13
 #define UNITS_PER_MS 10000ull
 #define GIVE_UP_UNITS (2000 * UNITS_PER_MS) /* 2 s: nothing here may take that long */
@@ -108,53 +109,15 @@ extern char synictest_sint_entry[], synictest_direct_entry[], synictest_spurious
 
 static volatile struct message *const slot = (volatile struct message *)(message_page + SINT * 256);
 
-/* ---- faults, MSRs, hypercalls (as hvcpuid.c) ------------------------------------------- */
+/* ---- MSRs, hypercalls ------------------------------------------------------------------ */
 
-static volatile uint32_t armed_at, armed_resume, caught_vector = NO_FAULT;
-#define ARM "movl $1f, %[at]\n\tmovl $2f, %[resume]\n1:\t"
-#define DISARM "\n2:"
-#define ARM_OPERANDS [at] "=m"(armed_at), [resume] "=m"(armed_resume)
-
-static bool synictest_trap(struct trap_frame *frame)
-{
-    if (armed_at == 0 || frame->eip != armed_at)
-        return false;
-    caught_vector = frame->vector;
-    frame->eip = armed_resume;
-    armed_at = 0;
-    return true;
-}
-
-static bool failed;
-
-#define CHECK(condition, ...)                                                              \
-    do {                                                                                   \
-        if (!(condition)) {                                                                \
-            guest_printf("FAIL " __VA_ARGS__);                                             \
-            failed = true;                                                                 \
-        }                                                                                  \
-    } while (0)
-
-static uint32_t try_wrmsr(uint32_t msr, uint64_t value)
-{
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "wrmsr" DISARM
-                     : ARM_OPERANDS
-                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
-                     : "memory");
-    return caught_vector;
-}
-
+/* A fault in these is a FAIL line, and the test goes on. */
 static uint64_t rdmsr(uint32_t msr)
 {
-    uint32_t low = 0, high = 0;
-    caught_vector = NO_FAULT;
-    __asm__ volatile(ARM "rdmsr" DISARM
-                     : "+a"(low), "+d"(high), ARM_OPERANDS
-                     : "c"(msr)
-                     : "memory");
-    CHECK(caught_vector == NO_FAULT, "rdmsr 0x%x: exception %u", msr, caught_vector);
-    return ((uint64_t)high << 32) | low;
+    uint64_t value;
+    uint32_t vector = try_rdmsr(msr, &value);
+    CHECK(vector == NO_FAULT, "rdmsr 0x%x: exception %u", msr, vector);
+    return value;
 }
 
 static void wrmsr(uint32_t msr, uint64_t value)
@@ -174,13 +137,6 @@ static void expect_gp(uint32_t msr, uint64_t value, const char *what)
 static uint64_t now(void)
 {
     return rdmsr(MSR_TIME_REF_COUNT);
-}
-
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
 }
 
 /* TLFS 3.8, 32-bit: control EDX:EAX, input EBX:ECX, output EDI:ESI; result EDX:EAX. */
@@ -226,40 +182,13 @@ static uint64_t multiply_high(uint64_t a, uint64_t b)
 
 /* ---- interrupts -------------------------------------------------------------------------- */
 
-struct idt_gate {
-    uint16_t offset_low, selector;
-    uint8_t zero, type_attributes;
-    uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_descriptor {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
-
-static struct idt_gate idt[256];
-
 /* The runtime's 32 exception gates plus the interrupt vectors of this test. */
 static void install_idt(void)
 {
-    struct idt_descriptor old;
-    __asm__ volatile("sidt %0" : "=m"(old));
-    __builtin_memcpy(idt, (const void *)(uintptr_t)old.base, 32 * sizeof(struct idt_gate));
-    uint16_t cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    const struct {
-        uint8_t vector;
-        const char *entry;
-    } gates[] = {{SINT_VECTOR, synictest_sint_entry},
-                 {DIRECT_VECTOR, synictest_direct_entry},
-                 {SPURIOUS_VECTOR, synictest_spurious_entry}};
-    for (unsigned i = 0; i < sizeof(gates) / sizeof(gates[0]); i++) {
-        uint32_t address = (uint32_t)(uintptr_t)gates[i].entry;
-        idt[gates[i].vector] = (struct idt_gate){(uint16_t)address, cs, 0, 0x8E,
-                                                 (uint16_t)(address >> 16)};
-    }
-    struct idt_descriptor descriptor = {sizeof(idt) - 1, (uint32_t)(uintptr_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(descriptor) : "memory");
+    trap_set_gate(SINT_VECTOR, synictest_sint_entry);
+    trap_set_gate(DIRECT_VECTOR, synictest_direct_entry);
+    trap_set_gate(SPURIOUS_VECTOR, synictest_spurious_entry);
+    trap_install();
 }
 
 /* Waits with interrupts on until *counter reaches `target` (false after GIVE_UP_UNITS). */
@@ -312,13 +241,11 @@ static void drain(void)
 
 static void check_features(void)
 {
-    uint32_t eax, ebx, ecx, edx;
-    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
-                     : "a"(0x40000003u), "c"(0));
-    guest_printf("features eax=0x%08x ebx=0x%08x edx=0x%08x", eax, ebx, edx);
-    CHECK((eax & 0x20Eu) == 0x20Eu, "SynIC (2), stimers (3), ref counter (1), TSC page (9)");
-    CHECK((ebx & 0x30u) == 0x30u && !(ebx & (1u << 12)), "post message / signal event");
-    CHECK(edx & (1u << 19), "direct-mode timers (EDX bit 19)");
+    struct cpuid_result r = cpuid(0x40000003u);
+    guest_printf("features eax=0x%08x ebx=0x%08x edx=0x%08x", r.eax, r.ebx, r.edx);
+    CHECK((r.eax & 0x20Eu) == 0x20Eu, "SynIC (2), stimers (3), ref counter (1), TSC page (9)");
+    CHECK((r.ebx & 0x30u) == 0x30u && !(r.ebx & (1u << 12)), "post message / signal event");
+    CHECK(r.edx & (1u << 19), "direct-mode timers (EDX bit 19)");
 }
 
 static void check_synic_msrs(void)
@@ -578,7 +505,7 @@ static void check_echo(void)
 int guest_main(const struct guest_boot *boot)
 {
     (void)boot;
-    trap_set_hook(synictest_trap);
+    trap_set_hook(probe_trap);
     install_idt();
     check_features();
 
@@ -596,7 +523,7 @@ int guest_main(const struct guest_boot *boot)
     wrmsr(MSR_SIEFP, (uint32_t)(uintptr_t)event_page | 1);
     wrmsr(MSR_SINT0 + SINT, SINT_VECTOR);
     wrmsr(MSR_SCONTROL, 1);
-    if (failed)
+    if (checks_failed)
         return GUEST_EXIT_FAIL;
 
     check_one_shot_message();
@@ -609,7 +536,7 @@ int guest_main(const struct guest_boot *boot)
 
     wrmsr(MSR_SCONTROL, 0);
     wrmsr(MSR_SINT0 + SINT, SINT_MASKED);
-    if (failed)
+    if (checks_failed)
         return GUEST_EXIT_FAIL;
     guest_printf("PASS");
     return GUEST_EXIT_PASS;
