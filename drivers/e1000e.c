@@ -7,9 +7,28 @@
 #include "root/memory.h"
 
 #define VENDOR_INTEL 0x8086
-#define DEVICE_82574L 0x10D3
 
-/* Registers (82574 datasheet, 10.2) */
+/*
+ * The models driven, in the order looked for. They share the registers below and the
+ * legacy descriptors; only EERD's layout differs: the 82574 has DONE at bit 1 and the word
+ * address at bit 2 (82574 datasheet 10.2.2.5), the 8254x DONE at bit 4 and the address at
+ * bit 8 (PCI/PCI-X Family of Gigabit Ethernet Controllers SDM, 13.4.4). QEMU's `-device
+ * e1000` is an 82540EM: the NIC that its iPXE ROM network-boots from (docs/boot.md), which
+ * the appliance then uses itself.
+ */
+struct model {
+    uint16_t device;
+    const char *name;
+    uint32_t eerd_done;
+    uint32_t eerd_address_shift;
+};
+
+static const struct model models[] = {
+    {0x10D3, "82574L", 1u << 1, 2},
+    {0x100E, "82540EM", 1u << 4, 8},
+};
+
+/* Registers (82574 datasheet, 10.2; the same offsets in the 8254x SDM, 13.4) */
 #define CTRL 0x0000
 #define STATUS 0x0008
 #define EERD 0x0014
@@ -38,8 +57,6 @@
 #define CTRL_RST (1u << 26)
 #define RAH_AV (1u << 31)
 #define EERD_START (1u << 0)
-#define EERD_DONE (1u << 1)
-#define EERD_ADDRESS_SHIFT 2
 #define EERD_DATA_SHIFT 16
 #define RCTL_EN (1u << 1)
 /* Unicast and multicast promiscuous (82574 datasheet 10.2.5.1): the NIC is the virtual
@@ -88,6 +105,7 @@ _Static_assert(sizeof(struct rx_desc) == 16, "legacy rx descriptor");
 _Static_assert(sizeof(struct tx_desc) == 16, "legacy tx descriptor");
 
 static struct {
+    const struct model *model;
     volatile uint8_t *registers;
     volatile struct rx_desc *rx;
     volatile struct tx_desc *tx;
@@ -122,13 +140,13 @@ static bool usable_mac(const uint8_t mac[6])
     return memcmp(mac, zero, 6) != 0 && !(mac[0] & 1);
 }
 
-/* EERD (10.2.2.5): a word of the NVM, bounded wait. */
+/* EERD (82574 10.2.2.5, 8254x 13.4.4): a word of the NVM, bounded wait. */
 static bool nvm_read(uint32_t word, uint16_t *value)
 {
-    reg_write(EERD, (word << EERD_ADDRESS_SHIFT) | EERD_START);
+    reg_write(EERD, (word << nic.model->eerd_address_shift) | EERD_START);
     for (int i = 0; i < WAIT_LOOPS; i++) {
         uint32_t v = reg_read(EERD);
-        if (v & EERD_DONE) {
+        if (v & nic.model->eerd_done) {
             *value = (uint16_t)(v >> EERD_DATA_SHIFT);
             return true;
         }
@@ -168,11 +186,15 @@ static void read_mac(uint8_t mac[6])
 
 bool e1000e_start(uint8_t mac[6])
 {
-    const struct pci_device *d = pci_find(VENDOR_INTEL, DEVICE_82574L, NULL);
+    const struct pci_device *d = NULL;
+    for (size_t i = 0; !d && i < sizeof(models) / sizeof(models[0]); i++) {
+        d = pci_find(VENDOR_INTEL, models[i].device, NULL);
+        nic.model = &models[i];
+    }
     if (!d)
         return false;
-    printf("e1000e: %02x:%02x.%u device %04x\n", d->address.bus, d->address.slot,
-           d->address.function, d->device);
+    printf("e1000e: %02x:%02x.%u device %04x (%s)\n", d->address.bus, d->address.slot,
+           d->address.function, d->device, nic.model->name);
     const struct pci_bar *bar = &d->bars[0];
     if (bar->io || bar->base == 0 || bar->size < REGISTERS_MIN) {
         printf("e1000e: BAR0 is not a %u KiB memory BAR; not used\n", REGISTERS_MIN >> 10);

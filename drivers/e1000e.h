@@ -1,6 +1,7 @@
 /*
- * The root's driver for the Intel 82574L (QEMU `-device e1000e`): legacy receive and
- * transmit descriptors (82574 datasheet 7.1.4, 7.2.10), one queue each, polled (interrupts
+ * The root's driver for the Intel 82574L (QEMU `-device e1000e`) and 82540EM (QEMU `-device
+ * e1000`, the NIC of the PXE boot cases): legacy receive and transmit descriptors (82574
+ * datasheet 7.1.4, 7.2.10; 8254x SDM 3.2.3, 3.3.3), one queue each, polled (interrupts
  * masked: device interrupts are not redirected to the root yet). The MAC comes from RAL0/
  * RAH0 as the device loaded them from its NVM, else from the NVM through EERD.
  *
@@ -18,7 +19,7 @@
 
 #define E1000E_FRAME_MAX 1514
 
-/* Finds the first 82574L and starts it; false if there is none or it cannot be used. */
+/* Finds the first 82574L (else 82540EM) and starts it; false if there is none or it cannot be used. */
 bool e1000e_start(uint8_t mac[6]);
 /* Queues one Ethernet frame (no FCS: the device appends it); false if the ring is full. */
 bool e1000e_transmit(const void *frame, size_t length);

@@ -156,7 +156,7 @@ CASES = [
 
     # The Intel 82574L (legacy descriptors), DHCP.
     net_case("net-e1000e-dhcp", "net=dhcp " + ECHO, "e1000e",
-             [r"^e1000e: 00:[0-9a-f]{2}\.0 device 10d3$",
+             [r"^e1000e: 00:[0-9a-f]{2}\.0 device 10d3 \(82574L\)$",
               network_line("10.0.2.15/24", "dhcp", "e1000e"), ECHO_DONE],
              host=echo_check()),
 
