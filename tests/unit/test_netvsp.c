@@ -1,7 +1,8 @@
 // sources: vsp/netvsp.c vsp/rndis.c vsp/vswitch.c vmbus/protocol.c vmbus/gpadl.c vmbus/channel.c vmbus/connection.c vmbus/ring.c
 /*
- * vsp/netvsp.c over the real VMBus host (vmbus/connection.c) against a fake child written
- * here that plays Linux's hv_netvsc (drivers/net/hyperv/netvsc.c, rndis_filter.c): NVSP
+ * vsp/netvsp.c over the real VMBus host (vmbus/connection.c) against a fake child (its
+ * VMBus side from tests/unit/vsp_child.h) that plays Linux's hv_netvsc
+ * (drivers/net/hyperv/netvsc.c, rndis_filter.c): NVSP
  * INIT, NDIS version and config, receive and send buffers over GPADLs, the RNDIS
  * initialize/query/set sequence, frames both ways through the switch to a fake external
  * port, receive flow control by section completions. Then the hostile child: truncated
@@ -18,7 +19,8 @@
 #include "vsp/netvsp.h"
 
 #define PAGES 1024u
-#define PAGE VMBUS_PAGE_SIZE
+#include "tests/unit/vsp_child.h"
+
 #define RING_BASE 16u     /* ring GPADL: 8 + 8 pages */
 #define RING_PAGES 8u
 #define RECEIVE_BASE 64u  /* receive buffer: 64 pages = 151 sections */
@@ -32,12 +34,10 @@
 #define SEND_GPADL 0xE1E12u
 #define RECEIVE_ID 0xCAFEu
 
-static uint8_t *mem;
-static struct vmbus_connection *conn;
 static struct vswitch sw;
 static struct netvsp *nic;
-static uint32_t logs;
-static char last_log[256];
+
+/* ---- the switch's external port ------------------------------------------------------- */
 
 static struct {
     int id;
@@ -45,45 +45,6 @@ static struct {
     uint8_t last[VSWITCH_FRAME_MAX];
     uint32_t last_length;
 } ext;
-
-/* ---- host services ---------------------------------------------------------------------- */
-
-static bool fake_post(void *context, uint32_t vp, uint32_t sint, const void *payload,
-                      uint32_t size)
-{
-    (void)context;
-    (void)vp;
-    (void)sint;
-    (void)payload;
-    (void)size;
-    return true;
-}
-
-static void fake_signal(void *context, uint32_t vp, uint32_t sint, uint32_t flag)
-{
-    (void)context;
-    (void)vp;
-    (void)sint;
-    (void)flag;
-}
-
-static uint8_t *fake_page(void *context, uint64_t pfn)
-{
-    (void)context;
-    return pfn < PAGES ? mem + pfn * PAGE : NULL;
-}
-
-static void fake_log(void *context, const char *level, const char *line)
-{
-    (void)context;
-    logs++;
-    snprintf(last_log, sizeof(last_log), "%s", line);
-    if (getenv("NETVSP_TEST_VERBOSE"))
-        fprintf(stderr, "%s: %s\n", level, line);
-}
-
-static const struct vmbus_host_ops host_ops = { NULL, fake_post, fake_signal, fake_page,
-                                                fake_log };
 
 static bool ext_transmit(void *context, const uint8_t *frame, uint32_t length)
 {
@@ -98,115 +59,12 @@ static const struct vswitch_port_ops ext_ops = { ext_transmit, NULL };
 
 /* ---- the child: VMBus ------------------------------------------------------------------- */
 
-static void post(const void *m, uint32_t size)
-{
-    vmbus_connection_handle_message(conn, VMBUS_MESSAGE_CONNECTION_ID, m, size);
-}
-
-static void child_gpadl(uint32_t handle, uint64_t first_pfn, uint32_t pages, uint32_t bytes)
-{
-    static uint64_t entries[1024];
-    entries[0] = bytes; /* byte_count, byte_offset 0 */
-    for (uint32_t i = 0; i < pages; i++)
-        entries[1 + i] = first_pfn + i;
-    uint32_t count = pages + 1;
-    union {
-        uint8_t bytes[VMBUS_MESSAGE_MAX];
-        struct vmbus_gpadl_header_message h;
-        struct vmbus_gpadl_body_message b;
-    } m;
-    memset(&m, 0, sizeof(m));
-    m.h.header.type = VMBUS_MSG_GPADL_HEADER;
-    m.h.child_relid = RELID;
-    m.h.gpadl = handle;
-    m.h.range_buffer_length = (uint16_t)(count * 8);
-    m.h.range_count = 1;
-    uint32_t first = count < 27 ? count : 27;
-    memcpy(m.bytes + 20, entries, first * 8);
-    post(&m, 20 + first * 8);
-    for (uint32_t at = first; at < count;) {
-        uint32_t n = count - at < 28 ? count - at : 28;
-        memset(&m, 0, sizeof(m));
-        m.b.header.type = VMBUS_MSG_GPADL_BODY;
-        m.b.gpadl = handle;
-        memcpy(m.bytes + 16, entries + at, n * 8);
-        post(&m, 16 + n * 8);
-        at += n;
-    }
-}
-
-struct ring {
-    uint64_t control_pfn;
-    uint32_t size;
+/* The channel's ring GPADL: RING_PAGES pages each way. */
+static const struct child_channel channel = {
+    .relid = RELID,
+    .out = { RING_BASE, (RING_PAGES - 1) * PAGE },
+    .in = { RING_BASE + RING_PAGES, (RING_PAGES - 1) * PAGE },
 };
-
-static struct ring out_ring = { RING_BASE, (RING_PAGES - 1) * PAGE };
-static struct ring in_ring = { RING_BASE + RING_PAGES, (RING_PAGES - 1) * PAGE };
-
-static struct vmbus_ring_control *ctl(const struct ring *r)
-{
-    return (struct vmbus_ring_control *)(mem + r->control_pfn * PAGE);
-}
-
-static uint8_t *ring_byte(const struct ring *r, uint32_t offset)
-{
-    return mem + (r->control_pfn + 1) * PAGE + offset % r->size;
-}
-
-static uint32_t ring_used(const struct ring *r)
-{
-    uint32_t w = ctl(r)->write_index, rd = ctl(r)->read_index;
-    return w >= rd ? w - rd : r->size - rd + w;
-}
-
-static void kick(void)
-{
-    while (vmbus_connection_handle_signal(conn, VMBUS_CHANNEL_CONNECTION_ID_BASE + RELID))
-        ;
-}
-
-/* Writes one packet: descriptor, `header` (type-specific part), payload, padding, trailer. */
-static bool child_send(uint16_t type, uint16_t flags, uint64_t id, const void *header,
-                       uint32_t header_length, const void *payload, uint32_t length)
-{
-    uint32_t offset = 16 + header_length, total = offset + length;
-    uint32_t padded = (total + 7) & ~7u;
-    if (ring_used(&out_ring) + padded + 8 >= out_ring.size)
-        return false;
-    struct vmbus_packet_descriptor d = { type, (uint16_t)(offset / 8), (uint16_t)(padded / 8),
-                                         flags, id };
-    uint32_t w = ctl(&out_ring)->write_index;
-    uint8_t bytes[1024] = { 0 };
-    ck_assert_uint_le(padded, sizeof(bytes));
-    memcpy(bytes, &d, 16);
-    if (header_length)
-        memcpy(bytes + 16, header, header_length);
-    if (length)
-        memcpy(bytes + offset, payload, length);
-    for (uint32_t i = 0; i < padded; i++)
-        *ring_byte(&out_ring, w + i) = bytes[i];
-    uint64_t trailer = (uint64_t)w << 32;
-    for (uint32_t i = 0; i < 8; i++)
-        *ring_byte(&out_ring, w + padded + i) = ((uint8_t *)&trailer)[i];
-    ctl(&out_ring)->write_index = (w + padded + 8) % out_ring.size;
-    return true;
-}
-
-/* The next host packet, whole (descriptor first); its length or 0. */
-static uint32_t child_read(uint8_t *packet)
-{
-    if (ring_used(&in_ring) == 0)
-        return 0;
-    uint32_t at = ctl(&in_ring)->read_index;
-    struct vmbus_packet_descriptor d;
-    for (uint32_t i = 0; i < 16; i++)
-        ((uint8_t *)&d)[i] = *ring_byte(&in_ring, at + i);
-    uint32_t n = d.length8 * 8u;
-    for (uint32_t i = 0; i < n; i++)
-        packet[i] = *ring_byte(&in_ring, at + i);
-    ctl(&in_ring)->read_index = (at + n + 8) % in_ring.size;
-    return n;
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -238,9 +96,9 @@ static const uint8_t *payload_of(const uint8_t *packet)
 
 static void nvsp_send(uint16_t type, uint64_t id, const uint8_t *m)
 {
-    ck_assert(child_send(type, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, id, NULL, 0, m,
-                         NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write(&channel.out, type, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, id, m,
+                          NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
 }
 
 /* Sends and expects exactly one completion for `id`; returns its NVSP message. */
@@ -248,7 +106,7 @@ static const uint8_t *nvsp_request(const uint8_t *m, uint64_t id)
 {
     static uint8_t packet[4096];
     nvsp_send(VMBUS_PACKET_INBAND, id, m);
-    uint32_t n = child_read(packet);
+    uint32_t n = child_read_packet(&channel.in, packet);
     ck_assert_uint_gt(n, 0);
     ck_assert_uint_eq(packet[0], VMBUS_PACKET_COMPLETION);
     ck_assert_uint_eq(packet_id(packet), id);
@@ -265,20 +123,13 @@ static void nvsp_build(uint8_t *m, uint32_t type, uint32_t a, uint32_t b, uint32
     put32(m + 12, c);
 }
 
+/* Contact, offers, the ring GPADL and OPENCHANNEL (the rings' feature bits left clear, not
+ * as vsp_child.h's child_open sets them). */
 static void open_channel(void)
 {
-    struct vmbus_initiate_contact_message contact = {
-        .header.type = VMBUS_MSG_INITIATE_CONTACT,
-        .version = VMBUS_VERSION_WIN10_V5_3,
-        .target_vcpu = 0,
-        .interrupt_page_or_sint = VMBUS_MESSAGE_SINT,
-    };
-    vmbus_connection_handle_message(conn, VMBUS_MESSAGE_CONNECTION_ID_4, &contact,
-                                    sizeof(contact));
-    struct vmbus_message_header request = { .type = VMBUS_MSG_REQUESTOFFERS };
-    post(&request, sizeof(request));
-    memset(mem + RING_BASE * PAGE, 0, 2 * RING_PAGES * PAGE);
-    child_gpadl(RING_GPADL, RING_BASE, 2 * RING_PAGES, 2 * RING_PAGES * PAGE);
+    child_connect();
+    memset(child_memory + RING_BASE * PAGE, 0, 2 * RING_PAGES * PAGE);
+    child_gpadl(RELID, RING_GPADL, RING_BASE, 2 * RING_PAGES);
     struct vmbus_open_channel_message open = {
         .header.type = VMBUS_MSG_OPENCHANNEL,
         .child_relid = RELID,
@@ -286,7 +137,7 @@ static void open_channel(void)
         .ring_gpadl = RING_GPADL,
         .downstream_ring_page_offset = RING_PAGES,
     };
-    post(&open, sizeof(open));
+    child_post(&open, sizeof(open));
     ck_assert_ptr_nonnull(nic->channel);
 }
 
@@ -300,14 +151,14 @@ static void nvsp_connect(void)
     ck_assert_uint_eq(get32(r + 4), NVSP_VERSION_61);
     ck_assert_uint_eq(get32(r + 12), NVSP_STATUS_SUCCESS);
     nvsp_build(m, NVSP_MSG2_SEND_NDIS_CONFIG, 1514, 0, 0);
-    ck_assert(child_send(VMBUS_PACKET_INBAND, 0, 2, NULL, 0, m, NVSP_MESSAGE_SIZE));
+    ck_assert(child_write(&channel.out, VMBUS_PACKET_INBAND, 0, 2, m, NVSP_MESSAGE_SIZE));
     nvsp_build(m, NVSP_MSG1_SEND_NDIS_VERSION, 6, 30, 0);
-    ck_assert(child_send(VMBUS_PACKET_INBAND, 0, 3, NULL, 0, m, NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write(&channel.out, VMBUS_PACKET_INBAND, 0, 3, m, NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
     ck_assert_uint_eq(nic->mtu, 1514);
     ck_assert_uint_eq(nic->ndis_minor, 30);
 
-    child_gpadl(RECEIVE_GPADL, RECEIVE_BASE, RECEIVE_PAGES, RECEIVE_PAGES * PAGE);
+    child_gpadl(RELID, RECEIVE_GPADL, RECEIVE_BASE, RECEIVE_PAGES);
     nvsp_build(m, NVSP_MSG1_SEND_RECEIVE_BUFFER, RECEIVE_GPADL, RECEIVE_ID, 0);
     r = nvsp_request(m, 4);
     /* netvsc_init_buf's checks. */
@@ -319,7 +170,7 @@ static void nvsp_connect(void)
     ck_assert_uint_le((uint64_t)get32(r + 16) * get32(r + 20), RECEIVE_PAGES * PAGE);
     ck_assert_uint_eq(get32(r + 20), RECEIVE_PAGES * PAGE / NETVSP_RECEIVE_SECTION);
 
-    child_gpadl(SEND_GPADL, SEND_BASE, SEND_PAGES, SEND_PAGES * PAGE);
+    child_gpadl(RELID, SEND_GPADL, SEND_BASE, SEND_PAGES);
     nvsp_build(m, NVSP_MSG1_SEND_SEND_BUFFER, SEND_GPADL, 0, 0);
     r = nvsp_request(m, 5);
     ck_assert_uint_eq(get32(r), NVSP_MSG1_SEND_SEND_BUFFER_COMPLETE);
@@ -332,7 +183,7 @@ static void nvsp_connect(void)
 static void rndis_send_gpa(uint32_t channel_type, const uint8_t *message, uint32_t length,
                            uint32_t page_offset, uint64_t id)
 {
-    memcpy(mem + DATA_BASE * PAGE + page_offset, message, length);
+    memcpy(child_memory + DATA_BASE * PAGE + page_offset, message, length);
     uint8_t header[8 + 2 * 16] = { 0 };
     uint32_t ranges = 0, at = 0;
     while (at < length) {
@@ -348,16 +199,17 @@ static void rndis_send_gpa(uint32_t channel_type, const uint8_t *message, uint32
     put32(header + 4, ranges);
     uint8_t m[NVSP_MESSAGE_SIZE];
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, channel_type, NVSP_NO_SECTION, 0);
-    ck_assert(child_send(VMBUS_PACKET_GPA_DIRECT, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, id,
-                         header, 8 + 16 * ranges, m, NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write_packet(&channel.out, VMBUS_PACKET_GPA_DIRECT,
+                                 VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, id, header,
+                                 8 + 16 * ranges, m, NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
 }
 
 /* An RNDIS message copied into send section `section`. */
 static void rndis_send_section(uint32_t channel_type, const uint8_t *message, uint32_t length,
                                uint32_t section, uint64_t id)
 {
-    memcpy(mem + SEND_BASE * PAGE + section * NETVSP_SEND_SECTION, message, length);
+    memcpy(child_memory + SEND_BASE * PAGE + section * NETVSP_SEND_SECTION, message, length);
     uint8_t m[NVSP_MESSAGE_SIZE];
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, channel_type, section, length);
     nvsp_send(VMBUS_PACKET_INBAND, id, m);
@@ -376,7 +228,7 @@ static bool child_receive(struct received *out, uint32_t *completions, uint32_t 
 {
     static uint8_t packet[4096];
     for (;;) {
-        uint32_t n = child_read(packet);
+        uint32_t n = child_read_packet(&channel.in, packet);
         if (!n)
             return false;
         if (packet[0] == VMBUS_PACKET_COMPLETION) {
@@ -404,7 +256,7 @@ static bool child_receive(struct received *out, uint32_t *completions, uint32_t 
         out->channel_type = get32(m + 4);
         out->length = count;
         out->id = packet_id(packet);
-        memcpy(out->data, mem + RECEIVE_BASE * PAGE + offset, count);
+        memcpy(out->data, child_memory + RECEIVE_BASE * PAGE + offset, count);
         return true;
     }
 }
@@ -413,8 +265,8 @@ static void child_complete_receive(uint64_t id)
 {
     uint8_t m[NVSP_MESSAGE_SIZE];
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET_COMPLETE, NVSP_STATUS_SUCCESS, 0, 0);
-    ck_assert(child_send(VMBUS_PACKET_COMPLETION, 0, id, NULL, 0, m, NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write(&channel.out, VMBUS_PACKET_COMPLETION, 0, id, m, NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
 }
 
 static uint32_t rndis_request(uint8_t *m, uint32_t type, uint32_t id, uint32_t oid,
@@ -481,27 +333,24 @@ static void rndis_bring_up(void)
 
 static void setup(void)
 {
-    logs = 0;
     memset(&ext, 0, sizeof(ext));
-    mem = calloc(PAGES, PAGE);
-    conn = malloc(sizeof(*conn));
+    child_init(&child_fake_ops, 2);
     nic = malloc(sizeof(*nic));
-    ck_assert(mem && conn && nic);
+    ck_assert(nic);
     vswitch_init(&sw, NULL, NULL);
     ext.id = vswitch_port_add(&sw, VSWITCH_PORT_EXTERNAL, "nic", NULL, &ext_ops, NULL);
     ck_assert(netvsp_init(nic, "linux", &sw));
-    vmbus_connection_init(conn, &host_ops, 2);
-    ck_assert_ptr_nonnull(vmbus_connection_add_device(conn, &nic->device));
+    ck_assert_ptr_nonnull(vmbus_connection_add_device(child_connection, &nic->device));
 }
 
 static void teardown(void)
 {
-    vmbus_connection_destroy(conn);
+    vmbus_connection_destroy(child_connection);
     netvsp_destroy(nic);
     vswitch_destroy(&sw);
     free(nic);
-    free(conn);
-    free(mem);
+    free(child_connection);
+    free(child_memory);
 }
 
 /* ---- tests ------------------------------------------------------------------------------- */
@@ -608,10 +457,10 @@ START_TEST(linux_session)
 
     /* Revoke both buffers, as netvsc_device_remove does; frames now wait for nobody. */
     nvsp_build(q, NVSP_MSG1_REVOKE_RECEIVE_BUFFER, RECEIVE_ID, 0, 0);
-    ck_assert(child_send(VMBUS_PACKET_INBAND, 0, 61, NULL, 0, q, NVSP_MESSAGE_SIZE));
+    ck_assert(child_write(&channel.out, VMBUS_PACKET_INBAND, 0, 61, q, NVSP_MESSAGE_SIZE));
     nvsp_build(q, NVSP_MSG1_REVOKE_SEND_BUFFER, 0, 0, 0);
-    ck_assert(child_send(VMBUS_PACKET_INBAND, 0, 62, NULL, 0, q, NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write(&channel.out, VMBUS_PACKET_INBAND, 0, 62, q, NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
     ck_assert(!nic->receive.ready && !nic->send.ready);
     vswitch_input(&sw, ext.id, frame, 1514);
     ck_assert_uint_eq(nic->stats.dropped_not_ready, 1);
@@ -706,11 +555,11 @@ START_TEST(truncated_nvsp_messages)
         for (uint32_t length = 0; length < 16; length++) {
             nvsp_build(m, types[t], 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF);
             uint32_t before = (uint32_t)nic->stats.refused;
-            ck_assert(child_send(VMBUS_PACKET_INBAND, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED,
-                                 7000 + sent, NULL, 0, m, length));
-            kick();
+            ck_assert(child_write(&channel.out, VMBUS_PACKET_INBAND,
+                                  VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, 7000 + sent, m, length));
+            child_kick(&channel);
             sent++;
-            while (child_read(packet)) /* whatever comes back is a completion */
+            while (child_read_packet(&channel.in, packet)) /* whatever comes back is a completion */
                 ck_assert_uint_eq(packet[0], VMBUS_PACKET_COMPLETION);
             ck_assert_ptr_nonnull(nic->channel);
             if (length < 4 || types[t] == 999)
@@ -728,7 +577,7 @@ START_TEST(before_init_and_bad_buffers)
 {
     open_channel();
     uint8_t m[NVSP_MESSAGE_SIZE];
-    child_gpadl(RECEIVE_GPADL, RECEIVE_BASE, RECEIVE_PAGES, RECEIVE_PAGES * PAGE);
+    child_gpadl(RELID, RECEIVE_GPADL, RECEIVE_BASE, RECEIVE_PAGES);
     nvsp_build(m, NVSP_MSG1_SEND_RECEIVE_BUFFER, RECEIVE_GPADL, RECEIVE_ID, 0);
     const uint8_t *r = nvsp_request(m, 1);
     ck_assert_uint_eq(get32(r + 4), NVSP_STATUS_FAIL); /* before INIT */
@@ -737,7 +586,7 @@ START_TEST(before_init_and_bad_buffers)
     /* Unknown GPADL, too small, too large (claimed), not page aligned, twice. */
     nvsp_build(m, NVSP_MSG1_SEND_RECEIVE_BUFFER, 0xBAD, RECEIVE_ID, 0);
     ck_assert_uint_eq(get32(nvsp_request(m, 3) + 4), NVSP_STATUS_FAIL);
-    child_gpadl(0x5001, RECEIVE_BASE, 1, 4096); /* one page: below 10 sections */
+    child_gpadl(RELID, 0x5001, RECEIVE_BASE, 1); /* one page: below 10 sections */
     nvsp_build(m, NVSP_MSG1_SEND_RECEIVE_BUFFER, 0x5001, RECEIVE_ID, 0);
     ck_assert_uint_eq(get32(nvsp_request(m, 4) + 4), NVSP_STATUS_FAIL);
     nvsp_build(m, NVSP_MSG1_SEND_SEND_BUFFER, 0x5001, 0, 0);
@@ -748,7 +597,7 @@ START_TEST(before_init_and_bad_buffers)
     ck_assert_uint_eq(get32(nvsp_request(m, 6) + 4), NVSP_STATUS_SUCCESS);
     ck_assert_uint_eq(get32(nvsp_request(m, 7) + 4), NVSP_STATUS_FAIL); /* twice */
     /* A GPA range outside the child's RAM, and a send section that does not exist. */
-    child_gpadl(SEND_GPADL, SEND_BASE, SEND_PAGES, SEND_PAGES * PAGE);
+    child_gpadl(RELID, SEND_GPADL, SEND_BASE, SEND_PAGES);
     nvsp_build(m, NVSP_MSG1_SEND_SEND_BUFFER, SEND_GPADL, 0, 0);
     ck_assert_uint_eq(get32(nvsp_request(m, 8) + 4), NVSP_STATUS_SUCCESS);
     uint32_t sections = nic->send.sections;
@@ -767,18 +616,19 @@ START_TEST(before_init_and_bad_buffers)
     uint64_t outside = PAGES + 5;
     memcpy(header + 16, &outside, 8);
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, 0, NVSP_NO_SECTION, 0);
-    ck_assert(child_send(VMBUS_PACKET_GPA_DIRECT, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, 30,
-                         header, 24, m, NVSP_MESSAGE_SIZE));
-    kick();
+    ck_assert(child_write_packet(&channel.out, VMBUS_PACKET_GPA_DIRECT,
+                                 VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, 30, header, 24, m,
+                                 NVSP_MESSAGE_SIZE));
+    child_kick(&channel);
     uint8_t packet[4096];
-    ck_assert_uint_gt(child_read(packet), 0);
+    ck_assert_uint_gt(child_read_packet(&channel.in, packet), 0);
     ck_assert_uint_eq(get32(payload_of(packet) + 4), NVSP_STATUS_FAIL);
     /* No section and no ranges; a channel type that does not exist. */
     ck_assert_uint_eq(get32(nvsp_request(m, 31) + 4), NVSP_STATUS_FAIL);
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, 7, 0, 60);
     ck_assert_uint_eq(get32(nvsp_request(m, 32) + 4), NVSP_STATUS_FAIL);
     /* Garbage RNDIS in a good section: FAIL, nothing reaches the switch. */
-    memset(mem + SEND_BASE * PAGE, 0xEE, 200);
+    memset(child_memory + SEND_BASE * PAGE, 0xEE, 200);
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, 0, 0, 200);
     ck_assert_uint_eq(get32(nvsp_request(m, 33) + 4), NVSP_STATUS_FAIL);
     nvsp_build(m, NVSP_MSG1_SEND_RNDIS_PACKET, 1, 0, 200);
@@ -792,7 +642,7 @@ START_TEST(before_init_and_bad_buffers)
     ck_assert_uint_eq(ext.received, 0);
     ck_assert_uint_eq(sw.ports[nic->port].stats.dropped_spoofed, 1);
     ck_assert_ptr_nonnull(nic->channel);
-    ck_assert_uint_gt(logs, 10);
+    ck_assert_uint_gt(child_host.logs, 10);
 }
 END_TEST
 
@@ -828,14 +678,15 @@ START_TEST(flood_without_reading)
     nvsp_build(m, NVSP_MSG5_SUBCHANNEL, 1, 1, 0);
     uint32_t sent = 0;
     for (int round = 0; round < 200 && nic->channel; round++) {
-        while (child_send(VMBUS_PACKET_INBAND, VMBUS_PACKET_FLAG_COMPLETION_REQUESTED,
-                          100 + sent, NULL, 0, m, NVSP_MESSAGE_SIZE))
+        while (child_write(&channel.out, VMBUS_PACKET_INBAND,
+                           VMBUS_PACKET_FLAG_COMPLETION_REQUESTED, 100 + sent, m,
+                           NVSP_MESSAGE_SIZE))
             sent++;
-        kick();
+        child_kick(&channel);
     }
     ck_assert_ptr_null(nic->channel);
     ck_assert_uint_gt(sent, NETVSP_PENDING_COMPLETIONS);
-    ck_assert(strstr(last_log, "does not read") != NULL);
+    ck_assert(strstr(child_host.last_log, "does not read") != NULL);
     /* Frames for the closed child are dropped, the switch runs on. */
     uint8_t frame[60] = { 0 };
     memcpy(frame, nic->mac, 6);

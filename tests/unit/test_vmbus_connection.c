@@ -1,8 +1,9 @@
 // sources: vmbus/protocol.c vmbus/gpadl.c vmbus/channel.c vmbus/connection.c vmbus/ring.c
 /*
  * The host end of a child's VMBus connection (vmbus/connection.c, channel.c, gpadl.c,
- * protocol.c) against a fake child written here that plays Linux's side (drivers/hv
- * connection.c, channel_mgmt.c, channel.c, ring_buffer.c): version walk, offers, GPADLs
+ * protocol.c) against a fake child that plays Linux's side (drivers/hv connection.c,
+ * channel_mgmt.c, channel.c, ring_buffer.c; its GPADLs and rings from
+ * tests/unit/vsp_child.h, its messages and root services here): version walk, offers, GPADLs
  * in header + bodies, open, packets both ways with wrap-around and the signals they cost,
  * close, teardown, unload. Then everything a hostile child can do at this boundary:
  * truncated and unknown messages, wrong states, bad GPADLs, bad opens, corrupt rings,
@@ -17,7 +18,8 @@
 #include "vmbus/connection.h"
 
 #define PAGES 2048u
-#define PAGE VMBUS_PAGE_SIZE
+#include "tests/unit/vsp_child.h"
+
 #define VPS 2u
 #define GPADL_FIRST 0xE1E10u /* Linux's first handle */
 
@@ -49,9 +51,6 @@ static struct {
     char last_log[256];
 } host;
 
-static uint8_t *mem;
-static struct vmbus_connection *conn;
-
 static bool fake_post(void *context, uint32_t vp, uint32_t sint, const void *payload,
                       uint32_t size)
 {
@@ -82,7 +81,7 @@ static void fake_signal(void *context, uint32_t vp, uint32_t sint, uint32_t flag
 static uint8_t *fake_page(void *context, uint64_t pfn)
 {
     (void)context;
-    return pfn < PAGES ? mem + pfn * PAGE : NULL;
+    return pfn < PAGES ? child_memory + pfn * PAGE : NULL;
 }
 
 static void fake_log(void *context, const char *level, const char *line)
@@ -178,34 +177,24 @@ static void make_device(struct fake_device *f, uint8_t id, uint32_t max_packet, 
 static void setup(void)
 {
     memset(&host, 0, sizeof(host));
-    mem = calloc(PAGES, PAGE);
-    conn = malloc(sizeof(*conn));
-    ck_assert(mem && conn);
-    vmbus_connection_init(conn, &ops, VPS);
+    child_init(&ops, VPS);
     make_device(&dev_a, 1, 4096, true);
     make_device(&dev_b, 2, 256, true);
-    chan_a = vmbus_connection_add_device(conn, &dev_a.device);
-    chan_b = vmbus_connection_add_device(conn, &dev_b.device);
+    chan_a = vmbus_connection_add_device(child_connection, &dev_a.device);
+    chan_b = vmbus_connection_add_device(child_connection, &dev_b.device);
     ck_assert(chan_a && chan_b);
 }
 
 static void teardown(void)
 {
-    vmbus_connection_destroy(conn);
-    free(conn);
-    free(mem);
+    child_stop();
 }
 
 /* ---- the child (Linux's side) ---------------------------------------------------------- */
 
 static void child_post_on(uint32_t connection_id, const void *msg, uint32_t size)
 {
-    vmbus_connection_handle_message(conn, connection_id, msg, size);
-}
-
-static void child_post(const void *msg, uint32_t size)
-{
-    child_post_on(VMBUS_MESSAGE_CONNECTION_ID, msg, size);
+    vmbus_connection_handle_message(child_connection, connection_id, msg, size);
 }
 
 static struct posted *last(void)
@@ -247,45 +236,8 @@ static void connect_and_offer(uint32_t version)
     ck_assert_uint_eq(last()->u.header.type, VMBUS_MSG_ALLOFFERS_DELIVERED);
 }
 
-/* Linux create_gpadl_header: one range; 26 PFNs in the header, up to 28 per body. */
-static void child_gpadl_ranges(uint32_t relid, uint32_t handle, const uint64_t *entries,
-                               uint32_t count, uint16_t range_count)
-{
-    union {
-        uint8_t bytes[VMBUS_MESSAGE_MAX];
-        struct vmbus_gpadl_header_message h;
-        struct vmbus_gpadl_body_message b;
-    } m;
-    memset(&m, 0, sizeof(m));
-    m.h.header.type = VMBUS_MSG_GPADL_HEADER;
-    m.h.child_relid = relid;
-    m.h.gpadl = handle;
-    m.h.range_buffer_length = (uint16_t)(count * 8);
-    m.h.range_count = range_count;
-    uint32_t first = count < 27 ? count : 27; /* the range head + 26 PFNs */
-    memcpy(m.bytes + 20, entries, first * 8);
-    child_post(&m, 20 + first * 8);
-    for (uint32_t at = first; at < count;) {
-        uint32_t n = count - at < 28 ? count - at : 28;
-        memset(&m, 0, sizeof(m));
-        m.b.header.type = VMBUS_MSG_GPADL_BODY;
-        m.b.gpadl = handle;
-        memcpy(m.bytes + 16, entries + at, n * 8);
-        child_post(&m, 16 + n * 8);
-        at += n;
-    }
-}
-
-static void child_gpadl(uint32_t relid, uint32_t handle, uint64_t first_pfn, uint32_t pages)
-{
-    static uint64_t entries[4096];
-    entries[0] = (uint64_t)pages * PAGE; /* byte_count, byte_offset 0 */
-    for (uint32_t i = 0; i < pages; i++)
-        entries[1 + i] = first_pfn + i;
-    child_gpadl_ranges(relid, handle, entries, pages + 1, 1);
-}
-
-static void child_open(uint32_t relid, uint32_t handle, uint32_t target_vp, uint32_t offset)
+static void child_open_message(uint32_t relid, uint32_t handle, uint32_t target_vp,
+                               uint32_t offset)
 {
     struct vmbus_open_channel_message m = {
         .header.type = VMBUS_MSG_OPENCHANNEL,
@@ -300,100 +252,25 @@ static void child_open(uint32_t relid, uint32_t handle, uint32_t target_vp, uint
     child_post(&m, sizeof(m));
 }
 
-/* A ring as the child sees it: control page, then contiguous data pages. */
-struct child_ring {
-    uint64_t control_pfn;
-    uint32_t size;
-};
-
-static struct vmbus_ring_control *ctl(const struct child_ring *r)
-{
-    return (struct vmbus_ring_control *)(mem + r->control_pfn * PAGE);
-}
-
-static uint8_t *ring_byte(const struct child_ring *r, uint32_t offset)
-{
-    return mem + (r->control_pfn + 1) * PAGE + offset % r->size;
-}
-
-static uint32_t ring_used(const struct child_ring *r)
-{
-    uint32_t w = ctl(r)->write_index, rd = ctl(r)->read_index;
-    return w >= rd ? w - rd : r->size - rd + w;
-}
-
-static void ring_put(const struct child_ring *r, uint32_t at, const void *src, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        *ring_byte(r, at + i) = src ? ((const uint8_t *)src)[i] : 0;
-}
-
-static bool child_write(const struct child_ring *r, uint16_t type, uint64_t id,
-                        const void *payload, uint32_t n)
-{
-    uint32_t total = 16 + n, padded = (total + 7) & ~7u;
-    if (r->size - ring_used(r) <= padded + 8)
-        return false;
-    struct vmbus_packet_descriptor d = { type, 2, (uint16_t)(padded / 8), 0, id };
-    uint32_t w = ctl(r)->write_index;
-    ring_put(r, w, &d, 16);
-    ring_put(r, w + 16, payload, n);
-    ring_put(r, w + total, NULL, padded - total);
-    uint64_t trailer = (uint64_t)w << 32;
-    ring_put(r, w + padded, &trailer, 8);
-    ctl(r)->write_index = (w + padded + 8) % r->size;
-    return true;
-}
-
-/* A whole packet the child composed (descriptor included, length a multiple of 8). */
-static void child_write_raw(const struct child_ring *r, const void *packet, uint32_t length)
-{
-    uint32_t w = ctl(r)->write_index;
-    ck_assert_uint_gt(r->size - ring_used(r), length + 8);
-    ring_put(r, w, packet, length);
-    uint64_t trailer = (uint64_t)w << 32;
-    ring_put(r, w + length, &trailer, 8);
-    ctl(r)->write_index = (w + length + 8) % r->size;
-}
-
-static uint32_t child_read(const struct child_ring *r, struct vmbus_packet_descriptor *d,
-                           uint8_t *payload)
-{
-    if (ring_used(r) == 0)
-        return 0;
-    uint32_t at = ctl(r)->read_index;
-    for (uint32_t i = 0; i < 16; i++)
-        ((uint8_t *)d)[i] = *ring_byte(r, at + i);
-    uint32_t n = d->length8 * 8u - d->offset8 * 8u;
-    for (uint32_t i = 0; i < n; i++)
-        payload[i] = *ring_byte(r, at + d->offset8 * 8u + i);
-    ctl(r)->read_index = (at + d->length8 * 8u + 8) % r->size;
-    return n;
-}
-
-struct child_channel {
-    struct child_ring out; /* child -> host */
-    struct child_ring in;  /* host -> child */
-};
-
 /* Linux vmbus_open: ring GPADL of send + receive pages, then OPENCHANNEL. */
 static struct child_channel child_open_channel(uint32_t relid, uint32_t handle, uint64_t base,
                                                uint32_t send_pages, uint32_t receive_pages)
 {
-    memset(mem + base * PAGE, 0, (size_t)(send_pages + receive_pages) * PAGE);
-    ctl(&(struct child_ring){ base, 0 })->feature_bits = 1;
-    ctl(&(struct child_ring){ base + send_pages, 0 })->feature_bits = 1;
+    memset(child_memory + base * PAGE, 0, (size_t)(send_pages + receive_pages) * PAGE);
+    child_ctl(&(struct child_ring){ base, 0 })->feature_bits = 1;
+    child_ctl(&(struct child_ring){ base + send_pages, 0 })->feature_bits = 1;
     uint32_t before = host.count;
     child_gpadl(relid, handle, base, send_pages + receive_pages);
     ck_assert_uint_eq(host.count, before + 1);
     ck_assert_uint_eq(last()->u.created.header.type, VMBUS_MSG_GPADL_CREATED);
     ck_assert_uint_eq(last()->u.created.gpadl, handle);
     ck_assert_uint_eq(last()->u.created.status, 0);
-    child_open(relid, handle, 1, send_pages);
+    child_open_message(relid, handle, 1, send_pages);
     ck_assert_uint_eq(last()->u.open.header.type, VMBUS_MSG_OPENCHANNEL_RESULT);
     ck_assert_uint_eq(last()->u.open.child_relid, relid);
     ck_assert_uint_eq(last()->u.open.status, 0);
     return (struct child_channel){
+        .relid = relid,
         .out = { base, (send_pages - 1) * PAGE },
         .in = { base + send_pages, (receive_pages - 1) * PAGE },
     };
@@ -401,7 +278,7 @@ static struct child_channel child_open_channel(uint32_t relid, uint32_t handle, 
 
 static void kick(const struct vmbus_channel *channel)
 {
-    vmbus_connection_handle_signal(conn, channel->connection_id);
+    vmbus_connection_handle_signal(child_connection, channel->connection_id);
 }
 
 /* ---- the whole session ----------------------------------------------------------------- */
@@ -452,13 +329,13 @@ START_TEST(linux_session)
     for (uint32_t round = 0; round < 300; round++) {
         uint32_t batch = 1 + round % 4;
         bool child_polling = round % 5 == 0;
-        ctl(&ca.in)->interrupt_mask = child_polling;
+        child_ctl(&ca.in)->interrupt_mask = child_polling;
         uint32_t signals = host.signals;
         for (uint32_t k = 0; k < batch; k++) {
             uint32_t n = 8 + (round * 97 + k * 31) % 1500;
             for (uint32_t i = 0; i < n; i++)
                 payload[i] = (uint8_t)(id + i);
-            ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, id + k, payload, n));
+            ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, id + k, payload, n));
             bytes += n;
         }
         kick(chan_a);
@@ -500,9 +377,9 @@ START_TEST(linux_session)
     child_post(&t, sizeof(t));
     ck_assert_uint_eq(last()->u.torndown.header.type, VMBUS_MSG_GPADL_TORNDOWN);
     ck_assert_uint_eq(last()->u.torndown.gpadl, GPADL_FIRST + 1);
-    ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, GPADL_FIRST + 1));
+    ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, GPADL_FIRST + 1));
     ca = child_open_channel(1, GPADL_FIRST + 2, 300, 2, 3);
-    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 9, payload, 16));
+    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, 9, payload, 16));
     kick(chan_a);
     ck_assert_uint_eq(dev_a.last_id, 9);
 
@@ -511,13 +388,13 @@ START_TEST(linux_session)
     child_simple(VMBUS_MSG_UNLOAD);
     ck_assert_uint_eq(last()->u.header.type, VMBUS_MSG_UNLOAD_RESPONSE);
     ck_assert_uint_eq(dev_a.closes, 2);
-    ck_assert_uint_eq(conn->state, VMBUS_DISCONNECTED);
-    ck_assert_uint_eq(conn->gpadls.pages_total, 0);
+    ck_assert_uint_eq(child_connection->state, VMBUS_DISCONNECTED);
+    ck_assert_uint_eq(child_connection->gpadls.pages_total, 0);
     host.count = 0;
     child_simple(VMBUS_MSG_REQUESTOFFERS);
     ck_assert_uint_eq(host.count, 0);
     connect_and_offer(VMBUS_VERSION_WIN10);
-    ck_assert_uint_eq(conn->version, VMBUS_VERSION_WIN10);
+    ck_assert_uint_eq(child_connection->version, VMBUS_VERSION_WIN10);
 }
 END_TEST
 
@@ -532,8 +409,8 @@ START_TEST(version_walk)
     for (size_t i = 0; i < sizeof(linux_order) / sizeof(linux_order[0]); i++) {
         child_contact(linux_order[i], 0, VMBUS_MESSAGE_SINT);
         ck_assert_uint_eq(last()->u.version.version_supported, 1);
-        ck_assert_uint_eq(conn->version, linux_order[i]);
-        ck_assert_uint_eq(conn->state, VMBUS_CONNECTED);
+        ck_assert_uint_eq(child_connection->version, linux_order[i]);
+        ck_assert_uint_eq(child_connection->state, VMBUS_CONNECTED);
     }
     /* Others are refused with supported = 0 and leave the child disconnected. */
     static const uint32_t refused[] = { 0x00010001, 0x0000000D, 0x00050004, 0x00060000, 0,
@@ -543,7 +420,7 @@ START_TEST(version_walk)
         child_contact(refused[i], 0, VMBUS_MESSAGE_SINT);
         ck_assert_uint_eq(last()->u.version.header.type, VMBUS_MSG_VERSION_RESPONSE);
         ck_assert_uint_eq(last()->u.version.version_supported, 0);
-        ck_assert_uint_eq(conn->state, VMBUS_DISCONNECTED);
+        ck_assert_uint_eq(child_connection->state, VMBUS_DISCONNECTED);
         ck_assert_uint_gt(host.logs, logs);
     }
     /* A target VP the child does not have: refused, answered on VP 0. */
@@ -560,11 +437,11 @@ START_TEST(version_walk)
     ck_assert_uint_eq(last()->sint, 5);
     ck_assert_uint_eq(last()->vp, 1);
     /* Control messages on a connection id that is not VMBus's are refused. */
-    uint32_t count = host.count, refused_before = conn->stats.refused;
+    uint32_t count = host.count, refused_before = child_connection->stats.refused;
     struct vmbus_message_header h = { .type = VMBUS_MSG_REQUESTOFFERS };
     child_post_on(2, &h, sizeof(h));
     ck_assert_uint_eq(host.count, count);
-    ck_assert_uint_eq(conn->stats.refused, refused_before + 1);
+    ck_assert_uint_eq(child_connection->stats.refused, refused_before + 1);
 }
 END_TEST
 
@@ -576,9 +453,9 @@ START_TEST(new_contact_resets_the_session)
     child_contact(VMBUS_VERSION_WIN10_V5_3, 0, VMBUS_MESSAGE_SINT);
     ck_assert_uint_eq(last()->u.version.version_supported, 1);
     ck_assert_uint_eq(dev_a.closes, 1);
-    ck_assert_uint_eq(conn->gpadls.pages_total, 0);
-    ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, GPADL_FIRST + 1));
-    ck_assert(!conn->offers_requested);
+    ck_assert_uint_eq(child_connection->gpadls.pages_total, 0);
+    ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, GPADL_FIRST + 1));
+    ck_assert(!child_connection->offers_requested);
     /* The same devices are offered again. */
     host.count = 0;
     child_simple(VMBUS_MSG_REQUESTOFFERS);
@@ -599,15 +476,16 @@ START_TEST(truncated_and_unknown_messages)
             /* The rest of a plausible message: relid 1, GPADL handle, version, ... */
             memset(junk, 1, sizeof(junk));
             memcpy(junk, &type, 4);
-            uint32_t count = host.count, refused = conn->stats.refused, logs = host.logs;
+            uint32_t count = host.count, logs = host.logs;
+            uint32_t refused = child_connection->stats.refused;
             child_post(junk, size);
             ck_assert_msg(host.count == count, "%s cut to %u answered", vmbus_message_name(type),
                           size);
-            ck_assert_uint_eq(conn->stats.refused, refused + 1);
+            ck_assert_uint_eq(child_connection->stats.refused, refused + 1);
             ck_assert_uint_eq(host.logs, logs + 1);
         }
     }
-    ck_assert_uint_eq(conn->state, VMBUS_CONNECTED);
+    ck_assert_uint_eq(child_connection->state, VMBUS_CONNECTED);
     ck_assert_uint_eq(dev_a.closes, 0);
     /* Types a child never sends (host-to-guest ones, hv_sock, unknown). */
     static const uint32_t not_child[] = { 0, 1, 2, 4, 6, 10, 12, 15, 17, 18, 21, 23, 24, 25,
@@ -615,17 +493,17 @@ START_TEST(truncated_and_unknown_messages)
     for (size_t i = 0; i < sizeof(not_child) / sizeof(not_child[0]); i++) {
         memset(junk, 0, sizeof(junk));
         memcpy(junk, &not_child[i], 4);
-        uint32_t count = host.count, refused = conn->stats.refused;
+        uint32_t count = host.count, refused = child_connection->stats.refused;
         child_post(junk, 200);
         ck_assert_uint_eq(host.count, count);
-        ck_assert_uint_eq(conn->stats.refused, refused + 1);
+        ck_assert_uint_eq(child_connection->stats.refused, refused + 1);
     }
     /* Longer than HvPostMessage allows. */
-    uint32_t refused = conn->stats.refused;
+    uint32_t refused = child_connection->stats.refused;
     memset(junk, 0, sizeof(junk));
     junk[0] = VMBUS_MSG_REQUESTOFFERS;
     child_post(junk, VMBUS_MESSAGE_MAX + 1);
-    ck_assert_uint_eq(conn->stats.refused, refused + 1);
+    ck_assert_uint_eq(child_connection->stats.refused, refused + 1);
     /* GPADL PFN parts that are not whole u64s. */
     junk[0] = VMBUS_MSG_GPADL_BODY;
     child_post(junk, 16 + 12);
@@ -633,7 +511,7 @@ START_TEST(truncated_and_unknown_messages)
     child_post(junk, 16); /* no PFNs at all */
     junk[0] = VMBUS_MSG_GPADL_HEADER;
     child_post(junk, 20 + 4);
-    ck_assert_uint_eq(conn->stats.refused, refused + 4);
+    ck_assert_uint_eq(child_connection->stats.refused, refused + 4);
     ck_assert_uint_eq(dev_a.closes, 0);
 }
 END_TEST
@@ -643,10 +521,10 @@ START_TEST(messages_in_the_wrong_state)
     /* Before a version is agreed nothing but INITIATE_CONTACT and UNLOAD is taken. */
     child_simple(VMBUS_MSG_REQUESTOFFERS);
     child_gpadl(1, GPADL_FIRST, 100, 2);
-    child_open(1, GPADL_FIRST, 0, 1);
+    child_open_message(1, GPADL_FIRST, 0, 1);
     child_relid(VMBUS_MSG_CLOSECHANNEL, 1);
     ck_assert_uint_eq(host.count, 0);
-    ck_assert_uint_eq(conn->stats.refused, 4);
+    ck_assert_uint_eq(child_connection->stats.refused, 4);
     child_simple(VMBUS_MSG_UNLOAD);
     ck_assert_uint_eq(last()->u.header.type, VMBUS_MSG_UNLOAD_RESPONSE);
     /* Connected, offers not yet asked for: channels are unknown to the child. */
@@ -659,7 +537,7 @@ START_TEST(messages_in_the_wrong_state)
     ck_assert_uint_eq(host.count, 0);
     /* OPEN without a GPADL, CLOSE of a closed channel, RELID_RELEASED of a live one,
      * messages for relids that do not exist. */
-    child_open(1, GPADL_FIRST, 0, 1);
+    child_open_message(1, GPADL_FIRST, 0, 1);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     host.count = 0;
     child_relid(VMBUS_MSG_CLOSECHANNEL, 1);
@@ -668,7 +546,7 @@ START_TEST(messages_in_the_wrong_state)
     child_relid(VMBUS_MSG_RELID_RELEASED, 1);
     child_relid(VMBUS_MSG_RELID_RELEASED, 77);
     ck_assert_uint_eq(host.count, 0);
-    child_open(0xFFFFFFFF, GPADL_FIRST, 0, 1);
+    child_open_message(0xFFFFFFFF, GPADL_FIRST, 0, 1);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     child_gpadl(9, GPADL_FIRST, 100, 2);
     ck_assert_uint_eq(last()->u.created.status, VMBUS_STATUS_UNSUCCESSFUL);
@@ -690,7 +568,7 @@ START_TEST(bad_gpadls)
     ck_assert_uint_eq(created_status(), 0);
     child_gpadl(2, GPADL_FIRST, 300, 4);
     ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
-    ck_assert_uint_eq(vmbus_gpadl_find(&conn->gpadls, GPADL_FIRST)->child_relid, 1);
+    ck_assert_uint_eq(vmbus_gpadl_find(&child_connection->gpadls, GPADL_FIRST)->child_relid, 1);
 
     union {
         uint8_t bytes[VMBUS_MESSAGE_MAX];
@@ -725,7 +603,7 @@ START_TEST(bad_gpadls)
     child_post(&m, 16 + 4 * 8); /* 3 were left */
     ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
     ck_assert_uint_eq(last()->u.created.child_relid, 1);
-    ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, 0x100));
+    ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, 0x100));
 
     /* Headers whose counts disagree. */
     struct {
@@ -740,7 +618,7 @@ START_TEST(bad_gpadls)
         m.h.range_count = shapes[i].ranges;
         child_post(&m, 20);
         ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
-        ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, 0x200));
+        ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, 0x200));
     }
 
     /* Ranges that are wrong once complete. */
@@ -770,7 +648,7 @@ START_TEST(bad_gpadls)
     e[1] = 10;
     child_gpadl_ranges(1, 0x300, e, 2, 2); /* two ranges announced, one given */
     ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
-    ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, 0x300));
+    ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, 0x300));
 
     /* Two good ranges: created, readable, but not a ring. */
     e[0] = (100ull << 32) | 5000; /* 2 pages */
@@ -780,7 +658,7 @@ START_TEST(bad_gpadls)
     e[4] = 30;
     child_gpadl_ranges(1, 0x400, e, 5, 2);
     ck_assert_uint_eq(created_status(), 0);
-    const struct vmbus_gpadl *g = vmbus_gpadl_find(&conn->gpadls, 0x400);
+    const struct vmbus_gpadl *g = vmbus_gpadl_find(&child_connection->gpadls, 0x400);
     uint32_t bytes, offset, pfn_count;
     const uint64_t *pfns;
     ck_assert(vmbus_gpadl_range(g, 1, &bytes, &offset, &pfns, &pfn_count));
@@ -792,7 +670,7 @@ START_TEST(bad_gpadls)
     ck_assert(!vmbus_gpadl_range(g, 2, &bytes, &offset, &pfns, &pfn_count));
     ck_assert_ptr_eq(vmbus_channel_gpadl(chan_a, 0x400), g);
     ck_assert_ptr_null(vmbus_channel_gpadl(chan_b, 0x400)); /* another channel's */
-    child_open(1, 0x400, 0, 1);
+    child_open_message(1, 0x400, 0, 1);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
 
     /* Teardown of an unknown GPADL, or naming the wrong channel: refused. */
@@ -802,7 +680,7 @@ START_TEST(bad_gpadls)
     t.gpadl = 0x12345;
     child_post(&t, sizeof(t));
     ck_assert_uint_eq(host.count, count);
-    ck_assert_ptr_nonnull(vmbus_gpadl_find(&conn->gpadls, 0x400));
+    ck_assert_ptr_nonnull(vmbus_gpadl_find(&child_connection->gpadls, 0x400));
 }
 END_TEST
 
@@ -830,8 +708,8 @@ START_TEST(gpadl_bounds)
             ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
     }
     ck_assert_uint_eq(accepted, VMBUS_GPADL_MAX_PAGES_TOTAL / (65528 / 8));
-    vmbus_gpadl_remove_channel(&conn->gpadls, 1);
-    ck_assert_uint_eq(conn->gpadls.pages_total, 0);
+    vmbus_gpadl_remove_channel(&child_connection->gpadls, 1);
+    ck_assert_uint_eq(child_connection->gpadls.pages_total, 0);
     /* And the number of GPADLs. */
     accepted = 0;
     for (uint32_t i = 0; i < VMBUS_GPADL_MAX + 3; i++) {
@@ -852,7 +730,7 @@ END_TEST
 START_TEST(bad_opens)
 {
     connect_and_offer(VMBUS_VERSION_WIN10_V5_3);
-    memset(mem + 100 * PAGE, 0, 8 * PAGE);
+    memset(child_memory + 100 * PAGE, 0, 8 * PAGE);
     child_gpadl(1, 0x10, 100, 8);
     struct {
         uint32_t relid, handle, vp, offset;
@@ -868,7 +746,7 @@ START_TEST(bad_opens)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint32_t logs = host.logs;
-        child_open(bad[i].relid, bad[i].handle, bad[i].vp, bad[i].offset);
+        child_open_message(bad[i].relid, bad[i].handle, bad[i].vp, bad[i].offset);
         ck_assert_uint_eq(last()->u.open.header.type, VMBUS_MSG_OPENCHANNEL_RESULT);
         ck_assert_uint_eq(last()->u.open.child_relid, bad[i].relid);
         ck_assert_msg(last()->u.open.status == VMBUS_STATUS_UNSUCCESSFUL, "case %zu opened", i);
@@ -880,13 +758,13 @@ START_TEST(bad_opens)
         struct vmbus_gpadl_header_message h;
     } m = { .h = { { VMBUS_MSG_GPADL_HEADER, 0 }, 1, 0x12, 8 * 10, 1 } };
     child_post(&m, 20 + 8);
-    child_open(1, 0x12, 0, 4);
+    child_open_message(1, 0x12, 0, 4);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     /* A ring whose index the child left invalid. */
-    ((struct vmbus_ring_control *)(mem + 100 * PAGE))->read_index = 12;
-    child_open(1, 0x10, 0, 4);
+    ((struct vmbus_ring_control *)(child_memory + 100 * PAGE))->read_index = 12;
+    child_open_message(1, 0x10, 0, 4);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
-    ((struct vmbus_ring_control *)(mem + 100 * PAGE))->read_index = 0;
+    ((struct vmbus_ring_control *)(child_memory + 100 * PAGE))->read_index = 0;
     /* A ring larger than the host maps (the same pages repeated). */
     static uint64_t e[1200];
     e[0] = 1100ull * PAGE;
@@ -894,19 +772,19 @@ START_TEST(bad_opens)
         e[i] = 100 + (uint64_t)(i % 4);
     child_gpadl_ranges(1, 0x13, e, 1101, 1);
     ck_assert_uint_eq(created_status(), 0);
-    child_open(1, 0x13, 0, 550);
+    child_open_message(1, 0x13, 0, 550);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     /* The device refuses. */
     dev_a.refuse_open = true;
-    child_open(1, 0x10, 0, 4);
+    child_open_message(1, 0x10, 0, 4);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     ck_assert_uint_eq(dev_a.opens, 1);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_CLOSED);
     dev_a.refuse_open = false;
     /* The good one, then a second open of the open channel. */
-    child_open(1, 0x10, 0, 4);
+    child_open_message(1, 0x10, 0, 4);
     ck_assert_uint_eq(last()->u.open.status, 0);
-    child_open(1, 0x10, 0, 4);
+    child_open_message(1, 0x10, 0, 4);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_OPEN);
     ck_assert_uint_eq(dev_a.opens, 2);
@@ -925,24 +803,24 @@ START_TEST(hostile_rings_close_only_their_channel)
     struct vmbus_packet_descriptor d;
 
     /* A's write index out of range: A closes, B carries on. */
-    ctl(&ca.out)->write_index = ca.out.size + 8;
+    child_ctl(&ca.out)->write_index = ca.out.size + 8;
     uint32_t logs = host.logs;
     kick(chan_a);
     ck_assert_uint_eq(dev_a.closes, 1);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_CLOSED);
     ck_assert_uint_gt(host.logs, logs);
-    ck_assert(child_write(&cb.out, VMBUS_PACKET_INBAND, 5, payload, 64));
+    ck_assert(child_write(&cb.out, VMBUS_PACKET_INBAND, 0, 5, payload, 64));
     kick(chan_b);
     ck_assert_uint_eq(child_read(&cb.in, &d, got), 64);
     /* Kicks for a closed channel or no channel are counted, nothing else. */
     kick(chan_a);
-    vmbus_connection_handle_signal(conn, 7);
-    vmbus_connection_handle_signal(conn, VMBUS_CHANNEL_CONNECTION_ID_BASE + 99);
-    vmbus_connection_handle_signal(conn, 0);
-    ck_assert_uint_eq(conn->stats.stray_signals, 4);
+    vmbus_connection_handle_signal(child_connection, 7);
+    vmbus_connection_handle_signal(child_connection, VMBUS_CHANNEL_CONNECTION_ID_BASE + 99);
+    vmbus_connection_handle_signal(child_connection, 0);
+    ck_assert_uint_eq(child_connection->stats.stray_signals, 4);
 
     /* B: a packet longer than the device takes (256). */
-    ck_assert(child_write(&cb.out, VMBUS_PACKET_INBAND, 6, payload, 300));
+    ck_assert(child_write(&cb.out, VMBUS_PACKET_INBAND, 0, 6, payload, 300));
     kick(chan_b);
     ck_assert_uint_eq(dev_b.closes, 1);
     ck_assert_uint_eq(dev_b.packets, 1);
@@ -950,22 +828,22 @@ START_TEST(hostile_rings_close_only_their_channel)
     /* A again (the child closes and reopens it on a fresh ring): an unknown packet type. */
     child_relid(VMBUS_MSG_CLOSECHANNEL, 1); /* already closed by the host: refused */
     ca = child_open_channel(1, 0x11, 300, 3, 3);
-    ck_assert(child_write(&ca.out, 3, 7, payload, 16));
+    ck_assert(child_write(&ca.out, 3, 0, 7, payload, 16));
     kick(chan_a);
     ck_assert_uint_eq(dev_a.closes, 2);
     ck_assert_uint_eq(dev_a.packets, 0);
 
     /* A again: misaligned write index. */
     ca = child_open_channel(1, 0x12, 400, 3, 3);
-    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 8, payload, 16));
-    ctl(&ca.out)->write_index += 4;
+    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, 8, payload, 16));
+    child_ctl(&ca.out)->write_index += 4;
     kick(chan_a);
     ck_assert_uint_eq(dev_a.closes, 3);
 
     /* A again: the child's read index of the host's ring goes bad while the host answers. */
     ca = child_open_channel(1, 0x13, 500, 3, 3);
-    ctl(&ca.in)->read_index = 0xFFFF0000;
-    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 9, payload, 16));
+    child_ctl(&ca.in)->read_index = 0xFFFF0000;
+    ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, 9, payload, 16));
     kick(chan_a);
     ck_assert_uint_eq(dev_a.packets, 1);
     ck_assert_uint_eq(dev_a.closes, 4);
@@ -988,15 +866,15 @@ START_TEST(poll_budget_bounds_a_flood)
     struct child_channel ca = child_open_channel(1, 0x10, 100, 5, 2);
     uint8_t payload[8] = { 0 };
     for (uint32_t i = 0; i < 200; i++)
-        ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, i, payload, 8));
-    ck_assert(vmbus_connection_handle_signal(conn, chan_a->connection_id));
+        ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, i, payload, 8));
+    ck_assert(vmbus_connection_handle_signal(child_connection, chan_a->connection_id));
     ck_assert_uint_eq(dev_a.packets, VMBUS_POLL_BUDGET);
-    ck_assert_uint_eq(ctl(&ca.out)->interrupt_mask, 1); /* no kicks needed meanwhile */
-    ck_assert_uint_eq(ctl(&ca.out)->read_index, VMBUS_POLL_BUDGET * 32u);
-    ck_assert(!vmbus_connection_handle_signal(conn, chan_a->connection_id));
+    ck_assert_uint_eq(child_ctl(&ca.out)->interrupt_mask, 1); /* no kicks needed meanwhile */
+    ck_assert_uint_eq(child_ctl(&ca.out)->read_index, VMBUS_POLL_BUDGET * 32u);
+    ck_assert(!vmbus_connection_handle_signal(child_connection, chan_a->connection_id));
     ck_assert_uint_eq(dev_a.packets, 200);
-    ck_assert_uint_eq(ctl(&ca.out)->interrupt_mask, 0);
-    ck_assert_uint_eq(ctl(&ca.out)->read_index, ctl(&ca.out)->write_index);
+    ck_assert_uint_eq(child_ctl(&ca.out)->interrupt_mask, 0);
+    ck_assert_uint_eq(child_ctl(&ca.out)->read_index, child_ctl(&ca.out)->write_index);
 }
 END_TEST
 
@@ -1008,11 +886,11 @@ START_TEST(full_host_ring_waits_for_space)
     struct vmbus_packet_descriptor d;
     /* Three 1.5 KiB echoes do not fit in 4 KiB: the third waits. */
     for (uint64_t i = 0; i < 3; i++)
-        ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, i, payload, 1500));
+        ck_assert(child_write(&ca.out, VMBUS_PACKET_INBAND, 0, i, payload, 1500));
     kick(chan_a);
     ck_assert_uint_eq(chan_a->stats.packets_out, 2);
     ck_assert(chan_a->waiting_for_space);
-    ck_assert_uint_eq(ctl(&ca.in)->pending_send_size, 1520 + 8);
+    ck_assert_uint_eq(child_ctl(&ca.in)->pending_send_size, 1520 + 8);
     /* The child reads one and kicks (Linux: free space crossed pending_send_sz). */
     ck_assert_uint_gt(child_read(&ca.in, &d, got), 0);
     kick(chan_a);
@@ -1037,11 +915,11 @@ START_TEST(outbox_keeps_order_and_bounds)
     host.count = 0;
     host.queue_full = true;
     child_simple(VMBUS_MSG_REQUESTOFFERS);
-    ck_assert_uint_eq(conn->outbox_count, 3);
-    vmbus_connection_flush(conn);
+    ck_assert_uint_eq(child_connection->outbox_count, 3);
+    vmbus_connection_flush(child_connection);
     ck_assert_uint_eq(host.count, 0);
     host.queue_full = false;
-    vmbus_connection_flush(conn);
+    vmbus_connection_flush(child_connection);
     ck_assert_uint_eq(host.count, 3);
     ck_assert_uint_eq(host.msgs[0].u.offer.child_relid, 1);
     ck_assert_uint_eq(host.msgs[1].u.offer.child_relid, 2);
@@ -1051,55 +929,55 @@ START_TEST(outbox_keeps_order_and_bounds)
     struct vmbus_modify_channel_message mc = { { VMBUS_MSG_MODIFYCHANNEL, 0 }, 1, 0 };
     for (uint32_t i = 0; i < VMBUS_OUTBOX_MAX + 10; i++)
         child_post(&mc, sizeof(mc));
-    ck_assert_uint_eq(conn->outbox_count, VMBUS_OUTBOX_MAX);
-    ck_assert_uint_eq(conn->stats.dropped, 10);
+    ck_assert_uint_eq(child_connection->outbox_count, VMBUS_OUTBOX_MAX);
+    ck_assert_uint_eq(child_connection->stats.dropped, 10);
     host.queue_full = false;
-    vmbus_connection_flush(conn);
+    vmbus_connection_flush(child_connection);
     ck_assert_uint_eq(host.count, 3 + VMBUS_OUTBOX_MAX);
-    ck_assert_uint_eq(conn->outbox_count, 0);
+    ck_assert_uint_eq(child_connection->outbox_count, 0);
 }
 END_TEST
 
 START_TEST(rescind_and_release)
 {
     /* Rescinding a channel the child never saw frees it at once, silently. */
-    vmbus_connection_rescind(conn, chan_b);
+    vmbus_connection_rescind(child_connection, chan_b);
     ck_assert_uint_eq(chan_b->state, VMBUS_CHANNEL_FREE);
     ck_assert_uint_eq(host.count, 0);
-    chan_b = vmbus_connection_add_device(conn, &dev_b.device);
+    chan_b = vmbus_connection_add_device(child_connection, &dev_b.device);
     ck_assert_uint_eq(chan_b->relid, 2);
 
     connect_and_offer(VMBUS_VERSION_WIN10_V5_3);
     child_open_channel(1, 0x10, 100, 2, 2);
-    vmbus_connection_rescind(conn, chan_a);
+    vmbus_connection_rescind(child_connection, chan_a);
     ck_assert_uint_eq(dev_a.closes, 1);
     ck_assert_uint_eq(last()->u.relid.header.type, VMBUS_MSG_RESCIND_CHANNELOFFER);
     ck_assert_uint_eq(last()->u.relid.child_relid, 1);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_RESCINDED);
     /* The child can no longer act on it... */
-    child_open(1, 0x10, 0, 2);
+    child_open_message(1, 0x10, 0, 2);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     child_gpadl(1, 0x11, 300, 2);
     ck_assert_uint_eq(created_status(), VMBUS_STATUS_UNSUCCESSFUL);
     /* ...until it releases the relid, which frees the relid and its GPADLs. */
     child_relid(VMBUS_MSG_RELID_RELEASED, 1);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_FREE);
-    ck_assert_ptr_null(vmbus_gpadl_find(&conn->gpadls, 0x10));
+    ck_assert_ptr_null(vmbus_gpadl_find(&child_connection->gpadls, 0x10));
     /* A device added now is offered at once, on the freed relid. */
     host.count = 0;
-    struct vmbus_channel *again = vmbus_connection_add_device(conn, &dev_a.device);
+    struct vmbus_channel *again = vmbus_connection_add_device(child_connection, &dev_a.device);
     ck_assert_ptr_eq(again, chan_a);
     ck_assert_uint_eq(host.count, 1);
     ck_assert_uint_eq(last()->u.offer.child_relid, 1);
     /* The table is bounded. */
     for (uint32_t i = 2; i < VMBUS_CHANNEL_MAX; i++)
-        ck_assert_ptr_nonnull(vmbus_connection_add_device(conn, &dev_a.device));
-    ck_assert_ptr_null(vmbus_connection_add_device(conn, &dev_a.device));
+        ck_assert_ptr_nonnull(vmbus_connection_add_device(child_connection, &dev_a.device));
+    ck_assert_ptr_null(vmbus_connection_add_device(child_connection, &dev_a.device));
     struct vmbus_device tiny = dev_a.device;
     tiny.max_packet_size = 8;
-    vmbus_connection_rescind(conn, &conn->channels[VMBUS_CHANNEL_MAX - 1]);
+    vmbus_connection_rescind(child_connection, &child_connection->channels[VMBUS_CHANNEL_MAX - 1]);
     child_relid(VMBUS_MSG_RELID_RELEASED, VMBUS_CHANNEL_MAX);
-    ck_assert_ptr_null(vmbus_connection_add_device(conn, &tiny));
+    ck_assert_ptr_null(vmbus_connection_add_device(child_connection, &tiny));
 }
 END_TEST
 
@@ -1145,7 +1023,7 @@ START_TEST(device_speaks_first_and_gpa_direct)
     dev_b.refuse_open = true;
     uint32_t signals = host.signals;
     child_gpadl(2, 0x20, 200, 4);
-    child_open(2, 0x20, 0, 2);
+    child_open_message(2, 0x20, 0, 2);
     ck_assert_uint_eq(last()->u.open.status, VMBUS_STATUS_UNSUCCESSFUL);
     ck_assert_uint_eq(host.signals, signals);
 
@@ -1159,20 +1037,20 @@ START_TEST(device_speaks_first_and_gpa_direct)
     uint64_t pfns[2] = { 50, 51 };
     memcpy(packet + 32, pfns, 16);
     memset(packet + 64, 0xAB, 16);
-    child_write_raw(&ca.out, packet, sizeof(packet));
+    ck_assert(child_write_raw(&ca.out, packet, sizeof(packet)));
     kick(chan_a);
     ck_assert_uint_eq(dev_a.gpa_ranges, 1);
     ck_assert_uint_eq(dev_a.gpa_pfns, 2);
     ck_assert_uint_eq(dev_a.gpa_bytes, 5000);
     ck_assert_uint_eq(dev_a.gpa_second_pfn, 51);
-    ck_assert_ptr_eq(dev_a.gpa_second_page, mem + 51 * PAGE);
+    ck_assert_ptr_eq(dev_a.gpa_second_page, child_memory + 51 * PAGE);
     ck_assert_uint_eq(child_read(&ca.in, &d, got), 16); /* the echo of the payload */
     ck_assert_uint_eq(d.transaction_id, 0x51);
     ck_assert_uint_eq(got[15], 0xAB);
     /* The same request with a PFN count the bytes do not allow closes the channel. */
     head[2] = 5 * PAGE; /* 6 PFNs; the descriptor has room for 4 */
     memcpy(packet + 16, head, 16);
-    child_write_raw(&ca.out, packet, sizeof(packet));
+    ck_assert(child_write_raw(&ca.out, packet, sizeof(packet)));
     kick(chan_a);
     ck_assert_uint_eq(dev_a.closes, 1);
     ck_assert_uint_eq(dev_a.packets, 1);
