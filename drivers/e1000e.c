@@ -126,14 +126,6 @@ static void reg_write(uint32_t offset, uint32_t value)
     *(volatile uint32_t *)(nic.registers + offset) = value;
 }
 
-static void *dma_memory(size_t bytes)
-{
-    uint64_t pa = root_memory_alloc((bytes + 4095) & ~(uint64_t)4095, 4096);
-    if (pa)
-        memset((void *)(uintptr_t)pa, 0, bytes);
-    return (void *)(uintptr_t)pa;
-}
-
 static bool usable_mac(const uint8_t mac[6])
 {
     static const uint8_t zero[6];
@@ -220,10 +212,10 @@ bool e1000e_start(uint8_t mac[6])
     for (uint32_t i = 0; i < MTA_COUNT; i++)
         reg_write(MTA + 4 * i, 0);
 
-    nic.rx = dma_memory(RING_SIZE * sizeof(struct rx_desc));
-    nic.tx = dma_memory(RING_SIZE * sizeof(struct tx_desc));
-    nic.rx_buffers = dma_memory((size_t)RING_SIZE * BUFFER_SIZE);
-    nic.tx_buffers = dma_memory((size_t)RING_SIZE * BUFFER_SIZE);
+    nic.rx = root_memory_alloc_zeroed(RING_SIZE * sizeof(struct rx_desc));
+    nic.tx = root_memory_alloc_zeroed(RING_SIZE * sizeof(struct tx_desc));
+    nic.rx_buffers = root_memory_alloc_zeroed((size_t)RING_SIZE * BUFFER_SIZE);
+    nic.tx_buffers = root_memory_alloc_zeroed((size_t)RING_SIZE * BUFFER_SIZE);
     if (!nic.rx || !nic.tx || !nic.rx_buffers || !nic.tx_buffers) {
         printf("e1000e: no memory for the rings; not used\n");
         return false;

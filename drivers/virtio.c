@@ -273,6 +273,19 @@ static bool fail(char *why, size_t size, const char *text)
     return false;
 }
 
+const struct pci_device *virtio_pci_find(uint16_t modern_device, uint16_t transitional_device,
+                                         uint16_t virtio_device_id)
+{
+    const struct pci_device *d = pci_find(VIRTIO_PCI_VENDOR, modern_device, NULL);
+    if (d)
+        return d;
+    for (d = pci_find(VIRTIO_PCI_VENDOR, transitional_device, NULL); d;
+         d = pci_find(VIRTIO_PCI_VENDOR, transitional_device, d))
+        if (d->subsystem == virtio_device_id)
+            return d;
+    return NULL;
+}
+
 bool virtio_pci_attach(struct virtio_pci *v, const struct pci_device *pci, char *why,
                        size_t why_size)
 {

@@ -114,6 +114,11 @@ struct virtio_pci {
     uint32_t device_length;
 };
 
+/* The device to drive: the first with the modern PCI device id (0x1040 + the virtio device
+ * id), else the first with the transitional id whose subsystem id is the virtio device id
+ * (4.1.2.1 "Device Requirements: PCI Device Discovery"); NULL if neither is there. */
+const struct pci_device *virtio_pci_find(uint16_t modern_device, uint16_t transitional_device,
+                                         uint16_t virtio_device_id);
 /* Finds and checks the common, notify and device capabilities (cap in its BAR, length
  * big enough); false with *why filled if a structure is missing or out of bounds. */
 bool virtio_pci_attach(struct virtio_pci *v, const struct pci_device *pci, char *why,

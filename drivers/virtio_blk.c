@@ -71,26 +71,6 @@ static struct {
 
 _Static_assert(sizeof(struct request_header) == 16, "virtio_blk_req header is 16 bytes");
 
-static const struct pci_device *find_device(void)
-{
-    const struct pci_device *d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_MODERN, NULL);
-    if (d)
-        return d;
-    for (d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_TRANSITIONAL, NULL); d;
-         d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_TRANSITIONAL, d))
-        if (d->subsystem == SUBSYSTEM_BLOCK)
-            return d;
-    return NULL;
-}
-
-static void *dma_memory(size_t bytes)
-{
-    uint64_t pa = root_memory_alloc((bytes + 4095) & ~(uint64_t)4095, 4096);
-    if (pa)
-        memset((void *)(uintptr_t)pa, 0, bytes);
-    return (void *)(uintptr_t)pa;
-}
-
 /* The device is no longer followed: FAILED, then a reset so it stops touching our memory
  * (2.1.1, 4.1.4.3.1: writing 0 to device_status resets the device). */
 static void stop(const char *why)
@@ -186,7 +166,8 @@ static bool read_config(uint64_t features, char *why, size_t why_size)
 
 bool virtio_blk_start(void)
 {
-    const struct pci_device *d = find_device();
+    const struct pci_device *d =
+        virtio_pci_find(DEVICE_MODERN, DEVICE_TRANSITIONAL, SUBSYSTEM_BLOCK);
     if (!d)
         return false;
     char why[96];
@@ -207,8 +188,8 @@ bool virtio_blk_start(void)
         printf("virtio-blk: %s; not used\n", why);
         return false;
     }
-    void *ring = dma_memory(virtqueue_memory_size(QUEUE_SIZE));
-    blk.slots = dma_memory(QUEUE_SIZE * sizeof(struct request_slot));
+    void *ring = root_memory_alloc_zeroed(virtqueue_memory_size(QUEUE_SIZE));
+    blk.slots = root_memory_alloc_zeroed(QUEUE_SIZE * sizeof(struct request_slot));
     if (!ring || !blk.slots) {
         virtio_pci_fail(&blk.pci);
         printf("virtio-blk: no memory for the queue; not used\n");

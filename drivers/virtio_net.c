@@ -46,26 +46,6 @@ bool virtio_net_broken(void)
     return broken();
 }
 
-static const struct pci_device *find_device(void)
-{
-    const struct pci_device *d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_MODERN, NULL);
-    if (d)
-        return d;
-    for (d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_TRANSITIONAL, NULL); d;
-         d = pci_find(VIRTIO_PCI_VENDOR, DEVICE_TRANSITIONAL, d))
-        if (d->subsystem == SUBSYSTEM_NETWORK)
-            return d;
-    return NULL;
-}
-
-static void *dma_memory(size_t bytes)
-{
-    uint64_t pa = root_memory_alloc((bytes + 4095) & ~(uint64_t)4095, 4096);
-    if (pa)
-        memset((void *)(uintptr_t)pa, 0, bytes);
-    return (void *)(uintptr_t)pa;
-}
-
 /* The MAC from the device configuration (5.1.4), read until config_generation is stable
  * is unnecessary for a field the device never changes; read twice and compare instead. */
 static bool read_mac(uint8_t mac[6])
@@ -97,7 +77,8 @@ static bool offer_receive_buffer(void)
 
 bool virtio_net_start(uint8_t mac[6])
 {
-    const struct pci_device *d = find_device();
+    const struct pci_device *d =
+        virtio_pci_find(DEVICE_MODERN, DEVICE_TRANSITIONAL, SUBSYSTEM_NETWORK);
     if (!d)
         return false;
     char why[96];
@@ -112,9 +93,10 @@ bool virtio_net_start(uint8_t mac[6])
         return false;
     }
     size_t ring_bytes = virtqueue_memory_size(QUEUE_SIZE);
-    void *rx_ring = dma_memory(ring_bytes), *tx_ring = dma_memory(ring_bytes);
-    net.rx_buffers = dma_memory((size_t)QUEUE_SIZE * BUFFER_SIZE);
-    net.tx_buffers = dma_memory((size_t)QUEUE_SIZE * BUFFER_SIZE);
+    void *rx_ring = root_memory_alloc_zeroed(ring_bytes);
+    void *tx_ring = root_memory_alloc_zeroed(ring_bytes);
+    net.rx_buffers = root_memory_alloc_zeroed((size_t)QUEUE_SIZE * BUFFER_SIZE);
+    net.tx_buffers = root_memory_alloc_zeroed((size_t)QUEUE_SIZE * BUFFER_SIZE);
     if (!rx_ring || !tx_ring || !net.rx_buffers || !net.tx_buffers) {
         virtio_pci_fail(&net.pci);
         printf("virtio-net: no memory for queues; not used\n");

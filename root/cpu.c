@@ -36,6 +36,20 @@ struct root_table_pointer {
 #define MSR_GS_BASE 0xC0000101u
 
 extern const struct root_fixup __root_fixups_start[], __root_fixups_end[];
+
+/* Around one instruction that may fault, at local label 1: output operand 0 is 1 after it,
+ * or 0 when it faulted and root_exception resumed at label 2 through the .root_fixups entry
+ * (faulting RIP, resume RIP) that TRY_END adds. */
+#define TRY_BEGIN "movl $1, %0\n1: "
+#define TRY_END                                                                            \
+    "\n   jmp 3f\n"                                                                        \
+    "2: movl $0, %0\n"                                                                     \
+    "3:\n"                                                                                 \
+    ".pushsection .root_fixups, \"a\"\n"                                                   \
+    ".balign 8\n"                                                                          \
+    ".quad 1b, 2b\n"                                                                       \
+    ".popsection"
+
 extern const uint64_t root_exception_stubs[32];
 void root_exception(struct root_exception_frame *frame);
 
@@ -102,15 +116,7 @@ uint32_t root_vp_index(void)
 bool root_try_write64(uint64_t address, uint64_t value)
 {
     uint32_t ok;
-    __asm__ volatile("movl $1, %0\n"
-                     "1: movq %2, (%1)\n"
-                     "   jmp 3f\n"
-                     "2: movl $0, %0\n"
-                     "3:\n"
-                     ".pushsection .root_fixups, \"a\"\n"
-                     ".balign 8\n"
-                     ".quad 1b, 2b\n"
-                     ".popsection"
+    __asm__ volatile(TRY_BEGIN "movq %2, (%1)" TRY_END
                      : "=&r"(ok)
                      : "r"(address), "r"(value)
                      : "memory");
@@ -120,15 +126,7 @@ bool root_try_write64(uint64_t address, uint64_t value)
 bool root_try_inl(uint16_t port, uint32_t *value)
 {
     uint32_t ok, v = 0;
-    __asm__ volatile("movl $1, %0\n"
-                     "1: inl %w2, %1\n"
-                     "   jmp 3f\n"
-                     "2: movl $0, %0\n"
-                     "3:\n"
-                     ".pushsection .root_fixups, \"a\"\n"
-                     ".balign 8\n"
-                     ".quad 1b, 2b\n"
-                     ".popsection"
+    __asm__ volatile(TRY_BEGIN "inl %w2, %1" TRY_END
                      : "=&r"(ok), "+a"(v)
                      : "Nd"(port)
                      : "memory");
@@ -140,15 +138,7 @@ bool root_try_read64(uint64_t address, uint64_t *value)
 {
     uint32_t ok;
     uint64_t v = 0;
-    __asm__ volatile("movl $1, %0\n"
-                     "1: movq (%2), %1\n"
-                     "   jmp 3f\n"
-                     "2: movl $0, %0\n"
-                     "3:\n"
-                     ".pushsection .root_fixups, \"a\"\n"
-                     ".balign 8\n"
-                     ".quad 1b, 2b\n"
-                     ".popsection"
+    __asm__ volatile(TRY_BEGIN "movq (%2), %1" TRY_END
                      : "=&r"(ok), "+r"(v)
                      : "r"(address)
                      : "memory");

@@ -1,5 +1,7 @@
 #include "root/memory.h"
 
+#include <string.h>
+
 #include "kernel/spinlock.h"
 
 /* Each range is consumed from `next` upwards. [lock] */
@@ -45,6 +47,14 @@ uint64_t root_memory_alloc(uint64_t size, uint64_t align)
     }
     spin_unlock_irqrestore(&lock, flags);
     return result;
+}
+
+void *root_memory_alloc_zeroed(size_t bytes)
+{
+    uint64_t pa = root_memory_alloc(bytes, 4096);
+    if (pa)
+        memset((void *)(uintptr_t)pa, 0, bytes);
+    return (void *)(uintptr_t)pa;
 }
 
 uint64_t root_memory_total_bytes(void)
