@@ -21,6 +21,7 @@
 
 #include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
+#include "images/guests/lib/hypercall.h"
 #include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
@@ -45,7 +46,6 @@ const char guest_name[] = "hvcpuid";
 
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t output_page[4096] __attribute__((aligned(4096)));
-static uint32_t hypercall_target;
 static volatile uint32_t vp1_index = NO_FAULT, vp1_done;
 
 static uint64_t rdmsr_checked(uint32_t msr, const char *name)
@@ -66,20 +66,6 @@ static uint32_t try_vmmcall(uint32_t code)
                      : "b"(0), "c"(0), "D"(0), "S"((uint32_t)(uintptr_t)output_page)
                      : "memory");
     return probe_caught_vector;
-}
-
-/* A hypercall through the hypercall page (TLFS 3.8, 32-bit: control EDX:EAX, input GPA
- * EBX:ECX, output GPA EDI:ESI; result EDX:EAX). */
-static uint64_t page_hypercall(uint64_t control, uint64_t input_gpa, uint64_t output_gpa)
-{
-    uint32_t eax = (uint32_t)control, edx = (uint32_t)(control >> 32);
-    uint32_t ebx = (uint32_t)(input_gpa >> 32), ecx = (uint32_t)input_gpa;
-    uint32_t edi = (uint32_t)(output_gpa >> 32), esi = (uint32_t)output_gpa;
-    __asm__ volatile("call *%[target]"
-                     : "+a"(eax), "+d"(edx), "+b"(ebx), "+c"(ecx), "+D"(edi), "+S"(esi)
-                     : [target] "m"(hypercall_target)
-                     : "memory");
-    return ((uint64_t)edx << 32) | eax;
 }
 
 static void check_leaves(void)
@@ -164,10 +150,10 @@ static void check_hypercall_setup(const struct guest_boot *boot)
 
 static void check_hypercalls(void)
 {
-    hypercall_target = (uint32_t)(uintptr_t)hypercall_page;
+    hypercall_page_set(hypercall_page);
     uint32_t output = (uint32_t)(uintptr_t)output_page;
     __builtin_memset(output_page, 0xEE, 8);
-    uint64_t result = page_hypercall(HVCALL_GET_PARTITION_ID, 0, output);
+    uint64_t result = hypercall_through_page(HVCALL_GET_PARTITION_ID, 0, output);
     uint64_t id;
     __builtin_memcpy(&id, output_page, sizeof(id));
     guest_printf("HvCallGetPartitionId through the page: status 0x%04x, partition id %llu",
@@ -175,7 +161,7 @@ static void check_hypercalls(void)
     CHECK((result & 0xFFFF) == HV_STATUS_SUCCESS, "HvCallGetPartitionId status 0x%llx",
           (unsigned long long)result);
     CHECK(id >= 1 && id != 0xEEEEEEEEEEEEEEEEull, "partition id %llu", (unsigned long long)id);
-    result = page_hypercall(HVCALL_SWITCH_VIRTUAL_ADDRESS_SPACE | (1u << 16), 0, 0);
+    result = hypercall_through_page(HVCALL_SWITCH_VIRTUAL_ADDRESS_SPACE | (1u << 16), 0, 0);
     CHECK((result & 0xFFFF) == HV_STATUS_INVALID_HYPERCALL_CODE,
           "an unimplemented call gave status 0x%llx", (unsigned long long)result);
 }

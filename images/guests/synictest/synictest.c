@@ -23,6 +23,7 @@
 
 #include "images/guests/lib/cpu.h"
 #include "images/guests/lib/guest.h"
+#include "images/guests/lib/hypercall.h"
 #include "images/guests/lib/probe.h"
 #include "images/guests/lib/trap.h"
 
@@ -102,7 +103,6 @@ static uint8_t message_page[4096] __attribute__((aligned(4096)));
 static uint8_t event_page[4096] __attribute__((aligned(4096)));
 static uint8_t tsc_page[4096] __attribute__((aligned(4096)));
 static uint8_t input_page[4096] __attribute__((aligned(4096)));
-static uint32_t hypercall_target;
 
 volatile uint32_t synictest_sint_interrupts, synictest_direct_interrupts;
 extern char synictest_sint_entry[], synictest_direct_entry[], synictest_spurious_entry[];
@@ -139,17 +139,10 @@ static uint64_t now(void)
     return rdmsr(MSR_TIME_REF_COUNT);
 }
 
-/* TLFS 3.8, 32-bit: control EDX:EAX, input EBX:ECX, output EDI:ESI; result EDX:EAX. */
+/* The status (TLFS 3.8: bits 15:0 of the result) of a call through the page. */
 static uint16_t hypercall(uint64_t control, uint64_t input, uint64_t output)
 {
-    uint32_t eax = (uint32_t)control, edx = (uint32_t)(control >> 32);
-    uint32_t ebx = (uint32_t)(input >> 32), ecx = (uint32_t)input;
-    uint32_t edi = (uint32_t)(output >> 32), esi = (uint32_t)output;
-    __asm__ volatile("call *%[target]"
-                     : "+a"(eax), "+d"(edx), "+b"(ebx), "+c"(ecx), "+D"(edi), "+S"(esi)
-                     : [target] "m"(hypercall_target)
-                     : "memory");
-    return (uint16_t)eax;
+    return (uint16_t)hypercall_through_page(control, input, output);
 }
 
 static uint16_t post_message(uint32_t connection, uint32_t type, const void *payload,
@@ -516,7 +509,7 @@ int guest_main(const struct guest_boot *boot)
 
     wrmsr(MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
     wrmsr(MSR_HYPERCALL, (uint32_t)(uintptr_t)hypercall_page | 1);
-    hypercall_target = (uint32_t)(uintptr_t)hypercall_page;
+    hypercall_page_set(hypercall_page);
 
     check_synic_msrs();
     wrmsr(MSR_SIMP, (uint32_t)(uintptr_t)message_page | 1);
