@@ -19,6 +19,7 @@
 #include "vsp/netvsp.h"
 
 #define PAGES 1024u
+#include "tests/unit/rndis_messages.h"
 #include "tests/unit/vsp_child.h"
 
 #define RING_BASE 16u     /* ring GPADL: 8 + 8 pages */
@@ -65,18 +66,6 @@ static const struct child_channel channel = {
     .out = { RING_BASE, (RING_PAGES - 1) * PAGE },
     .in = { RING_BASE + RING_PAGES, (RING_PAGES - 1) * PAGE },
 };
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
 
 static uint64_t packet_id(const uint8_t *packet)
 {
@@ -269,21 +258,6 @@ static void child_complete_receive(uint64_t id)
     child_kick(&channel);
 }
 
-static uint32_t rndis_request(uint8_t *m, uint32_t type, uint32_t id, uint32_t oid,
-                              const void *info, uint32_t info_length)
-{
-    memset(m, 0, 28);
-    put32(m, type);
-    put32(m + 4, 28 + info_length);
-    put32(m + 8, id);
-    put32(m + 12, oid);
-    put32(m + 16, info_length);
-    put32(m + 20, 20);
-    if (info_length)
-        memcpy(m + 28, info, info_length);
-    return 28 + info_length;
-}
-
 /* A control request and its reply (completed back, as netvsc does). */
 static struct received control(const uint8_t *message, uint32_t length, bool gpa)
 {
@@ -305,27 +279,24 @@ static struct received control(const uint8_t *message, uint32_t length, bool gpa
 static void rndis_bring_up(void)
 {
     uint8_t m[256] = { 0 };
-    put32(m, RNDIS_MSG_INITIALIZE);
-    put32(m + 4, 24);
-    put32(m + 8, 1);
-    put32(m + 12, 1);
-    put32(m + 20, 0x4000);
-    struct received r = control(m, 24, true);
+    struct received r = control(m, rndis_build_initialize(m, 1), true);
     ck_assert_uint_eq(get32(r.data), RNDIS_MSG_INITIALIZE | RNDIS_MSG_COMPLETION);
     ck_assert_uint_eq(get32(r.data + 12), RNDIS_STATUS_SUCCESS);
 
-    r = control(m, rndis_request(m, RNDIS_MSG_QUERY, 2, RNDIS_OID_802_3_PERMANENT_ADDRESS,
-                                 NULL, 0), true);
+    r = control(m, rndis_build_request(m, RNDIS_MSG_QUERY, 2, RNDIS_OID_802_3_PERMANENT_ADDRESS,
+                                       NULL, 0), true);
     ck_assert_uint_eq(get32(r.data + 16), 6);
     ck_assert_mem_eq(r.data + 8 + get32(r.data + 20), nic->mac, 6);
     uint8_t hw[156] = { RNDIS_NDIS_OBJECT_TYPE_OFFLOAD, 3, 156 };
-    r = control(m, rndis_request(m, RNDIS_MSG_QUERY, 3,
-                                 RNDIS_OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, hw, 156), false);
+    r = control(m,
+                rndis_build_request(m, RNDIS_MSG_QUERY, 3,
+                                    RNDIS_OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, hw, 156),
+                false);
     ck_assert_uint_eq(get32(r.data + 12), RNDIS_STATUS_SUCCESS);
     ck_assert_uint_eq(r.data[24], RNDIS_NDIS_OBJECT_TYPE_OFFLOAD);
     uint32_t filter = 0x0D;
-    r = control(m, rndis_request(m, RNDIS_MSG_SET, 4, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
-                                 &filter, 4), false);
+    r = control(m, rndis_build_request(m, RNDIS_MSG_SET, 4, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
+                                       &filter, 4), false);
     ck_assert_uint_eq(get32(r.data), RNDIS_MSG_SET | RNDIS_MSG_COMPLETION);
     ck_assert_uint_eq(get32(r.data + 12), RNDIS_STATUS_SUCCESS);
     ck_assert_uint_eq(nic->rndis.packet_filter, 0x0D);

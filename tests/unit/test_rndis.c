@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/unit/rndis_messages.h"
 #include "vsp/rndis.h"
 
 static struct rndis_state state;
@@ -17,18 +18,6 @@ static struct rndis_device_info device;
 static uint8_t reply[RNDIS_REPLY_MAX];
 static uint32_t reply_length;
 static const char *why;
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
 
 static void setup(void)
 {
@@ -47,39 +36,10 @@ static enum rndis_control_result handle(const uint8_t *m, uint32_t length)
     return rndis_control_handle(&state, &device, m, length, reply, &reply_length, &why);
 }
 
-/* REMOTE_NDIS_INITIALIZE_MSG as rndis_filter_init_device builds it. */
-static uint32_t build_init(uint8_t *m, uint32_t id)
-{
-    memset(m, 0, 24);
-    put32(m, RNDIS_MSG_INITIALIZE);
-    put32(m + 4, 24);
-    put32(m + 8, id);
-    put32(m + 12, 1);
-    put32(m + 16, 0);
-    put32(m + 20, 0x4000);
-    return 24;
-}
-
-/* QUERY/SET with an information buffer right after the 28-byte request (offset 20). */
-static uint32_t build_request(uint8_t *m, uint32_t type, uint32_t id, uint32_t oid,
-                              const void *info, uint32_t info_length)
-{
-    memset(m, 0, 28);
-    put32(m, type);
-    put32(m + 4, 28 + info_length);
-    put32(m + 8, id);
-    put32(m + 12, oid);
-    put32(m + 16, info_length);
-    put32(m + 20, 20);
-    if (info_length)
-        memcpy(m + 28, info, info_length);
-    return 28 + info_length;
-}
-
 static void initialize(void)
 {
     uint8_t m[64];
-    ck_assert_int_eq(handle(m, build_init(m, 1)), RNDIS_REPLY);
+    ck_assert_int_eq(handle(m, rndis_build_initialize(m, 1)), RNDIS_REPLY);
     ck_assert(state.initialized);
 }
 
@@ -91,8 +51,8 @@ static const uint8_t *linux_query(uint32_t oid, uint32_t capacity, uint32_t *sta
     static uint32_t id = 100;
     uint8_t hw[RNDIS_OFFLOAD_SIZE_REV3] = { RNDIS_NDIS_OBJECT_TYPE_OFFLOAD, 3, 156, 0 };
     uint32_t n = oid == RNDIS_OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES
-                     ? build_request(m, RNDIS_MSG_QUERY, ++id, oid, hw, sizeof(hw))
-                     : build_request(m, RNDIS_MSG_QUERY, ++id, oid, NULL, 0);
+                     ? rndis_build_request(m, RNDIS_MSG_QUERY, ++id, oid, hw, sizeof(hw))
+                     : rndis_build_request(m, RNDIS_MSG_QUERY, ++id, oid, NULL, 0);
     ck_assert_int_eq(handle(m, n), RNDIS_REPLY);
     uint32_t msg_len = get32(reply + 4);
     ck_assert_uint_eq(get32(reply), RNDIS_MSG_QUERY | RNDIS_MSG_COMPLETION);
@@ -122,7 +82,7 @@ static uint32_t query_u32(uint32_t oid)
 static uint32_t set(uint32_t oid, const void *info, uint32_t length)
 {
     uint8_t m[512];
-    ck_assert_int_eq(handle(m, build_request(m, RNDIS_MSG_SET, 77, oid, info, length)),
+    ck_assert_int_eq(handle(m, rndis_build_request(m, RNDIS_MSG_SET, 77, oid, info, length)),
                      RNDIS_REPLY);
     ck_assert_uint_eq(get32(reply), RNDIS_MSG_SET | RNDIS_MSG_COMPLETION);
     ck_assert_uint_eq(get32(reply + 4), 16);
@@ -148,7 +108,7 @@ static void linux_offload_params(uint8_t *p, uint32_t size, uint8_t revision)
 START_TEST(linux_control_sequence)
 {
     uint8_t m[64];
-    ck_assert_int_eq(handle(m, build_init(m, 0x1234)), RNDIS_REPLY);
+    ck_assert_int_eq(handle(m, rndis_build_initialize(m, 0x1234)), RNDIS_REPLY);
     ck_assert_ptr_null(why);
     ck_assert_uint_eq(reply_length, 52);
     ck_assert_uint_eq(get32(reply), RNDIS_MSG_INITIALIZE | RNDIS_MSG_COMPLETION);
@@ -253,13 +213,13 @@ START_TEST(refused_requests)
     uint8_t m[256];
     uint32_t filter = 0x0D, status, length;
     /* Before INITIALIZE: FAILURE. */
-    ck_assert_int_eq(handle(m, build_request(m, RNDIS_MSG_SET, 5,
-                                             RNDIS_OID_GEN_CURRENT_PACKET_FILTER, &filter, 4)),
-                     RNDIS_REPLY);
+    uint32_t n = rndis_build_request(m, RNDIS_MSG_SET, 5, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
+                                     &filter, 4);
+    ck_assert_int_eq(handle(m, n), RNDIS_REPLY);
     ck_assert_uint_eq(get32(reply + 12), RNDIS_STATUS_FAILURE);
     ck_assert_ptr_nonnull(why);
     /* A major version other than 1. */
-    build_init(m, 3);
+    rndis_build_initialize(m, 3);
     put32(m + 12, 2);
     ck_assert_int_eq(handle(m, 24), RNDIS_REPLY);
     ck_assert_uint_eq(get32(reply + 12), RNDIS_STATUS_NOT_SUPPORTED);
@@ -352,11 +312,11 @@ START_TEST(truncated_control_messages)
 {
     uint8_t full[4][128], m[128];
     uint32_t sizes[4], filter = 0x0D, tries = 0, replies = 0;
-    sizes[0] = build_init(full[0], 1);
-    sizes[1] = build_request(full[1], RNDIS_MSG_QUERY, 2, RNDIS_OID_802_3_PERMANENT_ADDRESS,
-                             NULL, 0);
-    sizes[2] = build_request(full[2], RNDIS_MSG_SET, 3, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
-                             &filter, 4);
+    sizes[0] = rndis_build_initialize(full[0], 1);
+    sizes[1] = rndis_build_request(full[1], RNDIS_MSG_QUERY, 2, RNDIS_OID_802_3_PERMANENT_ADDRESS,
+                                   NULL, 0);
+    sizes[2] = rndis_build_request(full[2], RNDIS_MSG_SET, 3, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
+                                   &filter, 4);
     memset(full[3], 0, 12);
     put32(full[3], RNDIS_MSG_KEEPALIVE);
     put32(full[3] + 4, 12);
@@ -397,8 +357,8 @@ START_TEST(information_buffer_outside)
     initialize();
     uint8_t m[64];
     uint32_t filter = 0x0D;
-    uint32_t n = build_request(m, RNDIS_MSG_SET, 8, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
-                               &filter, 4);
+    uint32_t n = rndis_build_request(m, RNDIS_MSG_SET, 8, RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
+                                     &filter, 4);
     static const uint32_t offsets[] = { 0, 4, 19, 21, 0x7FFFFFFF, 0xFFFFFFFC };
     for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
         put32(m + 20, offsets[i]);
