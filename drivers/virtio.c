@@ -94,25 +94,9 @@ static void queue_broken(struct virtqueue *q, const char *why, uint32_t value)
 bool virtqueue_add(struct virtqueue *q, uint64_t address, uint32_t length, bool device_writes,
                    uint16_t *id)
 {
-    if (q->broken || q->free_count == 0 || length == 0)
-        return false;
-    uint16_t d = q->free_head;
-    /* Our own free list: the device never writes descriptors (2.7.5), but check anyway. */
-    if (d >= q->size || q->buffer_len[d] != 0) {
-        queue_broken(q, "descriptor free list corrupted at", d);
-        return false;
-    }
-    q->free_head = q->desc[d].next;
-    q->free_count--;
-    q->desc[d].addr = address;
-    q->desc[d].len = length;
-    q->desc[d].flags = device_writes ? VIRTQ_DESC_F_WRITE : 0;
-    q->buffer_len[d] = length;
-    q->chain_count[d] = 1;
-    q->avail[AVAIL_RING + (q->avail_idx & (q->size - 1))] = d;
-    q->avail_idx++;
-    *id = d;
-    return true;
+    /* A chain of one: the same descriptor, flags and ring entry. */
+    const struct virtqueue_buffer part = { address, length, device_writes };
+    return virtqueue_add_chain(q, &part, 1, id);
 }
 
 bool virtqueue_add_chain(struct virtqueue *q, const struct virtqueue_buffer *parts,
@@ -131,6 +115,7 @@ bool virtqueue_add_chain(struct virtqueue *q, const struct virtqueue_buffer *par
     uint16_t head = q->free_head, previous = 0;
     for (uint16_t i = 0; i < count; i++) {
         uint16_t d = q->free_head;
+        /* Our own free list: the device never writes descriptors (2.7.5), but check anyway. */
         if (d >= q->size || q->buffer_len[d] != 0) {
             queue_broken(q, "descriptor free list corrupted at", d);
             return false;
