@@ -47,9 +47,7 @@ static struct {
     uint32_t signals;
     uint32_t signal_vp, signal_sint, signal_flag;
     uint32_t events, last_post_event, last_signal_event; /* order of posts and signals */
-    uint32_t logs;
-    char last_log[256];
-} host;
+} host; /* log lines: child_host.logs and .last_log (vsp_child.h's child_fake_log) */
 
 static bool fake_post(void *context, uint32_t vp, uint32_t sint, const void *payload,
                       uint32_t size)
@@ -78,27 +76,11 @@ static void fake_signal(void *context, uint32_t vp, uint32_t sint, uint32_t flag
     host.last_signal_event = ++host.events;
 }
 
-static uint8_t *fake_page(void *context, uint64_t pfn)
-{
-    (void)context;
-    return pfn < PAGES ? child_memory + pfn * PAGE : NULL;
-}
-
-static void fake_log(void *context, const char *level, const char *line)
-{
-    (void)context;
-    (void)level;
-    host.logs++;
-    snprintf(host.last_log, sizeof(host.last_log), "%s", line);
-    if (getenv("VMBUS_TEST_VERBOSE"))
-        fprintf(stderr, "%s: %s\n", level, line);
-}
-
 static const struct vmbus_host_ops ops = {
     .post_message = fake_post,
     .signal_event = fake_signal,
-    .page = fake_page,
-    .log = fake_log,
+    .page = child_fake_page,
+    .log = child_fake_log,
 };
 
 /* ---- two devices: an echo VSP and a quiet one ------------------------------------------ */
@@ -416,12 +398,12 @@ START_TEST(version_walk)
     static const uint32_t refused[] = { 0x00010001, 0x0000000D, 0x00050004, 0x00060000, 0,
                                         0xFFFFFFFF };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        uint32_t logs = host.logs;
+        uint32_t logs = child_host.logs;
         child_contact(refused[i], 0, VMBUS_MESSAGE_SINT);
         ck_assert_uint_eq(last()->u.version.header.type, VMBUS_MSG_VERSION_RESPONSE);
         ck_assert_uint_eq(last()->u.version.version_supported, 0);
         ck_assert_uint_eq(child_connection->state, VMBUS_DISCONNECTED);
-        ck_assert_uint_gt(host.logs, logs);
+        ck_assert_uint_gt(child_host.logs, logs);
     }
     /* A target VP the child does not have: refused, answered on VP 0. */
     child_contact(VMBUS_VERSION_WIN10, VPS, VMBUS_MESSAGE_SINT);
@@ -476,13 +458,13 @@ START_TEST(truncated_and_unknown_messages)
             /* The rest of a plausible message: relid 1, GPADL handle, version, ... */
             memset(junk, 1, sizeof(junk));
             memcpy(junk, &type, 4);
-            uint32_t count = host.count, logs = host.logs;
+            uint32_t count = host.count, logs = child_host.logs;
             uint32_t refused = child_connection->stats.refused;
             child_post(junk, size);
             ck_assert_msg(host.count == count, "%s cut to %u answered", vmbus_message_name(type),
                           size);
             ck_assert_uint_eq(child_connection->stats.refused, refused + 1);
-            ck_assert_uint_eq(host.logs, logs + 1);
+            ck_assert_uint_eq(child_host.logs, logs + 1);
         }
     }
     ck_assert_uint_eq(child_connection->state, VMBUS_CONNECTED);
@@ -579,12 +561,12 @@ START_TEST(bad_gpadls)
     memset(&m, 0, sizeof(m));
     m.b.header.type = VMBUS_MSG_GPADL_BODY;
     m.b.gpadl = 0x999;
-    uint32_t count = host.count, logs = host.logs;
+    uint32_t count = host.count, logs = child_host.logs;
     child_post(&m, 24);
     m.b.gpadl = GPADL_FIRST;
     child_post(&m, 24);
     ck_assert_uint_eq(host.count, count);
-    ck_assert_uint_eq(host.logs, logs + 2);
+    ck_assert_uint_eq(child_host.logs, logs + 2);
 
     /* A body that runs past the announced length: failure, and the GPADL is forgotten. */
     memset(&m, 0, sizeof(m));
@@ -745,12 +727,12 @@ START_TEST(bad_opens)
         { 2, 0x10, 0, 4 },    /* GPADL of another channel */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        uint32_t logs = host.logs;
+        uint32_t logs = child_host.logs;
         child_open_message(bad[i].relid, bad[i].handle, bad[i].vp, bad[i].offset);
         ck_assert_uint_eq(last()->u.open.header.type, VMBUS_MSG_OPENCHANNEL_RESULT);
         ck_assert_uint_eq(last()->u.open.child_relid, bad[i].relid);
         ck_assert_msg(last()->u.open.status == VMBUS_STATUS_UNSUCCESSFUL, "case %zu opened", i);
-        ck_assert_uint_gt(host.logs, logs);
+        ck_assert_uint_gt(child_host.logs, logs);
     }
     /* An incomplete GPADL. */
     union {
@@ -804,11 +786,11 @@ START_TEST(hostile_rings_close_only_their_channel)
 
     /* A's write index out of range: A closes, B carries on. */
     child_ctl(&ca.out)->write_index = ca.out.size + 8;
-    uint32_t logs = host.logs;
+    uint32_t logs = child_host.logs;
     kick(chan_a);
     ck_assert_uint_eq(dev_a.closes, 1);
     ck_assert_uint_eq(chan_a->state, VMBUS_CHANNEL_CLOSED);
-    ck_assert_uint_gt(host.logs, logs);
+    ck_assert_uint_gt(child_host.logs, logs);
     ck_assert(child_write(&cb.out, VMBUS_PACKET_INBAND, 0, 5, payload, 64));
     kick(chan_b);
     ck_assert_uint_eq(child_read(&cb.in, &d, got), 64);
