@@ -8,6 +8,7 @@
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/network.h"
+#include "root/retry_timer.h"
 #include "vmbus/connection.h"
 #include "vsp/netvsp.h"
 
@@ -185,9 +186,15 @@ void vmbus_server_signal(uint64_t partition_id, uint32_t connection)
         netvsp_flush(s->netvsp);
 }
 
+/* Host messages kept for children whose queues were full when the retry timer was last
+ * armed, and its delay (root/retry_timer.h). */
+static uint32_t outbox_waiting, retry_delay_ms;
+
 bool vmbus_server_poll(void)
 {
     bool more = false;
+    uint32_t waiting = 0;
+    retry_timer_take();
     for (size_t i = 0; i < table_count; i++) {
         struct server_child *s = &table[i];
         if (!s->connection)
@@ -198,6 +205,7 @@ bool vmbus_server_poll(void)
         }
         if (s->connection->outbox_count)
             vmbus_connection_flush(s->connection);
+        waiting += s->connection->outbox_count;
         for (uint32_t relid = 1; relid <= VMBUS_CHANNEL_MAX; relid++) {
             if (!s->poll_again[relid - 1])
                 continue;
@@ -209,6 +217,14 @@ bool vmbus_server_poll(void)
          * arrives as a signal. */
         if (s->netvsp)
             netvsp_flush(s->netvsp);
+    }
+    /* The child's EOM does not wake the root: retry on a timer while answers wait, sooner
+     * again once they move. */
+    if (!waiting) {
+        retry_delay_ms = 0;
+    } else if (!retry_timer_armed()) {
+        retry_timer_arm(retry_delay_next(&retry_delay_ms, waiting < outbox_waiting));
+        outbox_waiting = waiting;
     }
     return more;
 }
