@@ -26,6 +26,7 @@ CASES = [
          V + r"\[\d+\] observed: VERSION_RESPONSE version_supported=1 msg_conn_id=1$",
          V + r"\[\d+\] observed: offer relid \d+ connection 0x4[0-9a-f]{2} type "
              r"f8615163-df3e-46c5-913f-f2d2f965ed0e \(network\)$",
+         V + r"\[\d+\] observed: 40 OPENCHANNEL_RESULT in order in \d+ ms",
          V + r"\[\d+\] observed: 128 GPADL_TORNDOWN$",
          V + r"\[\d+\] observed: NVSP INIT completed: version 0x60001, status 1$",
          V + r"\[\d+\] observed: all \d+ packets read, the channel still open$",

@@ -538,6 +538,43 @@ static void messages_after_contact(void)
         expect_no_reply();
 }
 
+/* A child that does not take its messages: the host's answers wait in the hypervisor's
+ * queue for the SINT (15 behind the slot, hv/root_abi.h HVFW_CHILD_SINT_QUEUE), then in the
+ * connection's outbox (64, vmbus/connection.h); the host retries them once the child frees
+ * its slot. */
+static void replies_not_taken(void)
+{
+    const uint32_t count = 40;
+    attempt("%u OPENCHANNEL of relid 100 without taking the answers, then all of them",
+            count);
+    uint32_t first = next_open_id;
+    for (uint32_t i = 0; i < count; i++) {
+        struct vmbus_channel_open_channel o = {.header.msgtype = CHANNELMSG_OPENCHANNEL,
+                                               .child_relid = 100,
+                                               .openid = next_open_id++};
+        if (!send(&o, sizeof(o)))
+            return;
+    }
+    uint64_t start = vmbus_client_now();
+    uint32_t worst = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        struct vmbus_client_message m;
+        uint64_t before = vmbus_client_now();
+        if (!expect(CHANNELMSG_OPENCHANNEL_RESULT, &m))
+            return;
+        uint32_t waited = (uint32_t)((vmbus_client_now() - before) / VMBUS_CLIENT_UNITS_PER_MS);
+        if (waited > worst)
+            worst = waited;
+        if (m.u.open_result.openid != first + i || m.u.open_result.status == 0) {
+            fail("answer %u: open id %u status 0x%x", i, m.u.open_result.openid,
+                 m.u.open_result.status);
+            return;
+        }
+    }
+    observed("%u OPENCHANNEL_RESULT in order in %u ms (longest wait %u ms)", count,
+             (uint32_t)((vmbus_client_now() - start) / VMBUS_CLIENT_UNITS_PER_MS), worst);
+}
+
 /* ---- 3. bad GPADLs ----------------------------------------------------------------- */
 
 /* A GPADL_HEADER that is complete by itself and must be refused with GPADL_CREATED. */
@@ -1229,6 +1266,7 @@ int guest_main(const struct guest_boot *boot)
     if (!failed && contact_and_offers(VMBUS_CLIENT_VERSION_WIN10_V5_3,
                                       VMBUS_CLIENT_CONNECTION_ID_4)) {
         messages_after_contact();
+        replies_not_taken();
         bad_gpadls();
         ring_handle[0] = next_handle++;
         ring_handle[1] = next_handle++;
