@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "images/guests/lib/hypercall.h"
+
 #define MSR_GUEST_OS_ID 0x40000000u
 #define MSR_HYPERCALL 0x40000001u
 #define MSR_TIME_REF_COUNT 0x40000020u
@@ -40,8 +42,6 @@ struct post_message_input {
     uint8_t payload[VMBUS_CLIENT_PAYLOAD_MAX];
 } __attribute__((packed));
 
-static uint32_t hypercall_target;
-
 static uint64_t rdmsr(uint32_t msr)
 {
     uint32_t low, high;
@@ -57,18 +57,9 @@ static void wrmsr(uint32_t msr, uint64_t value)
                      : "memory");
 }
 
-/* TLFS 3.8, 32-bit: control EDX:EAX, input GPA EBX:ECX, output GPA EDI:ESI; result
- * EDX:EAX. */
 static uint16_t hypercall(uint64_t control, uint64_t input, uint64_t output)
 {
-    uint32_t eax = (uint32_t)control, edx = (uint32_t)(control >> 32);
-    uint32_t ebx = (uint32_t)(input >> 32), ecx = (uint32_t)input;
-    uint32_t edi = (uint32_t)(output >> 32), esi = (uint32_t)output;
-    __asm__ volatile("call *%[target]"
-                     : "+a"(eax), "+d"(edx), "+b"(ebx), "+c"(ecx), "+D"(edi), "+S"(esi)
-                     : [target] "m"(hypercall_target)
-                     : "memory");
-    return (uint16_t)eax;
+    return (uint16_t)hypercall_through_page(control, input, output);
 }
 
 uint64_t vmbus_client_now(void)
@@ -87,7 +78,7 @@ void vmbus_client_init(struct vmbus_client *client, uint8_t *hypercall_page,
     memset(event_page, 0, VMBUS_CLIENT_PAGE_SIZE);
     wrmsr(MSR_GUEST_OS_ID, GUEST_OS_ID_VALUE);
     wrmsr(MSR_HYPERCALL, (uint32_t)(uintptr_t)hypercall_page | 1u);
-    hypercall_target = (uint32_t)(uintptr_t)hypercall_page;
+    hypercall_page_set(hypercall_page);
     wrmsr(MSR_SIMP, (uint32_t)(uintptr_t)message_page | 1u);
     wrmsr(MSR_SIEFP, (uint32_t)(uintptr_t)event_page | 1u);
     wrmsr(MSR_SINT0 + VMBUS_CLIENT_SINT, SINT_POLLING | SINT_VECTOR);
