@@ -30,6 +30,7 @@ static const struct setting_rule setting_rules[] = {
     { "child", SETTING_TEXT },           /* a child partition to start (root/) */
     { "initrd.", SETTING_TEXT },         /* per-child initrd (root/) */
     { "cmdline.", SETTING_TEXT },        /* per-child command line (root/) */
+    { "scsi.", SETTING_TEXT },           /* per-child SCSI disk: a disk volume (root/) */
     { "exit_when_idle", SETTING_FLAG },
     { "net.ip", SETTING_NET_IP },        /* reserved: management issue */
     { "net.gateway", SETTING_IPV4 },     /* reserved: management issue */

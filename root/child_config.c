@@ -118,6 +118,7 @@ static const struct {
     { "initrd.", CHILD_SETTING_INITRD },
     { "cmdline.", CHILD_SETTING_CMDLINE },
     { "test.console_input.", CHILD_SETTING_CONSOLE_INPUT },
+    { "scsi.", CHILD_SETTING_SCSI },
 };
 
 enum child_setting child_config_setting(const char *key, const char **name)
@@ -194,6 +195,17 @@ bool child_config_apply(const char *key, const char *value, struct child_config 
         if (!copy_console_input(input, sizeof(input), value))
             return refuse(why, "longer than %d characters", CHILD_CONSOLE_INPUT_MAX);
         memcpy(child->console_input, input, sizeof(input));
+        return true;
+    }
+    case CHILD_SETTING_SCSI: {
+        /* disk_name_valid's rules, checked here so this module stays free of the disk. */
+        size_t length = strlen(value);
+        if (length == 0 || length >= DISK_NAME_MAX)
+            return refuse(why, "a volume name has 1 to %u characters", DISK_NAME_MAX - 1);
+        for (size_t i = 0; i < length; i++)
+            if (!name_char_ok(value[i]))
+                return refuse(why, "a volume name may hold only a-z, 0-9, '_' and '-'");
+        memcpy(child->scsi_volume, value, length + 1);
         return true;
     }
     case CHILD_SETTING_NONE:

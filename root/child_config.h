@@ -4,6 +4,9 @@
  *   child=NAME:MODULE:MEM_MIB:VPS      (repeatable, one per child)
  *   initrd.NAME=MODULE                 the initrd of a bzImage child (a boot module)
  *   cmdline.NAME="..."                 the kernel command line of a bzImage child
+ *   scsi.NAME=VOLUME                   a volume of the appliance disk (root/disk.h) as the
+ *                                      child's SCSI disk (storvsp, root/vmbus_server.c);
+ *                                      whether it exists and is free is the VMMS's check
  *   test.console_input.NAME="..."      tests: typed on the child's COM1, a line at each
  *                                      shell its init starts ("\n" is Enter; worker.h)
  *
@@ -20,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "root/disk.h"
 
 #define CHILD_NAME_MAX 31
 #define CHILD_MODULE_NAME_MAX 63
@@ -39,6 +44,7 @@ struct child_config {
     char initrd[CHILD_MODULE_NAME_MAX + 1];  /* "" = none */
     char cmdline[CHILD_CMDLINE_MAX + 1];      /* "" = empty */
     char console_input[CHILD_CONSOLE_INPUT_MAX + 1]; /* test input, "\n" already Enter */
+    char scsi_volume[DISK_NAME_MAX]; /* the disk volume storvsp serves it, "" = none */
 };
 
 /* Kinds of per-child settings: the key's prefix before NAME. */
@@ -47,6 +53,7 @@ enum child_setting {
     CHILD_SETTING_INITRD,  /* initrd.NAME */
     CHILD_SETTING_CMDLINE, /* cmdline.NAME */
     CHILD_SETTING_CONSOLE_INPUT, /* test.console_input.NAME */
+    CHILD_SETTING_SCSI,    /* scsi.NAME */
 };
 
 /*
@@ -64,7 +71,8 @@ enum child_setting child_config_setting(const char *key, const char **name);
 /*
  * Applies one per-child setting (`key`=`value`, a kind child_config_setting recognised) to
  * the declared child it names among `children`. initrd.NAME must name a boot module;
- * cmdline.NAME and test.console_input.NAME must be printable ASCII that fits. A later
+ * cmdline.NAME and test.console_input.NAME must be printable ASCII that fits; scsi.NAME a
+ * well-formed volume name (disk_name_valid's rules: [a-z0-9_-], 1..DISK_NAME_MAX-1). A later
  * setting for the same child replaces an earlier one. Returns false with the reason in
  * `why` (CHILD_WHY_MAX bytes) and changes nothing.
  */

@@ -12,7 +12,7 @@ static const char *const root_keys[] = {
     "net", "net.ip", "net.gateway", "net.dns",
     "mgmt", "mgmt.port", "mgmt.token_sha256",
     "root.heartbeat_ms",
-    "initrd.", "cmdline.",
+    "initrd.", "cmdline.", "scsi.",
 };
 
 struct refused {

@@ -1,16 +1,20 @@
 #include "root/vmbus_server.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hv/hypercall_abi.h"
+#include "root/disk.h"
+#include "root/disk_block.h"
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/network.h"
 #include "root/retry_timer.h"
 #include "vmbus/connection.h"
 #include "vsp/netvsp.h"
+#include "vsp/storvsp.h"
 
 #define PAGE_BYTES 4096u
 
@@ -20,6 +24,14 @@ struct server_child {
     struct vmbus_connection *connection;
     bool poll_again[VMBUS_CHANNEL_MAX]; /* the channel's poll budget ran out */
     struct netvsp *netvsp;            /* the child's synthetic NIC, NULL if it has none */
+    struct server_disk *disk;         /* its synthetic SCSI disk, NULL if it has none */
+};
+
+/* A child's SCSI controller and the disk volume behind it (scsi.NAME=VOLUME). */
+struct server_disk {
+    struct storvsp storvsp;
+    struct disk_block block;
+    char volume[DISK_NAME_MAX]; /* storvsp's name in log lines */
 };
 
 static struct server_child *table;
@@ -104,6 +116,82 @@ static void netvsp_attach(struct server_child *s)
               "port %d", name, m[0], m[1], m[2], m[3], m[4], m[5], n->port);
 }
 
+/* 16 stable bytes for `text`: two FNV-1a 64 hashes, laid out as an RFC 4122 version 4
+ * GUID so the child sees a well-formed id that is the same at every boot. */
+static void stable_guid(const char *text, uint8_t guid[16])
+{
+    for (int half = 0; half < 2; half++) {
+        uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)half;
+        for (const char *p = text; *p; p++)
+            h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+        for (int i = 0; i < 8; i++)
+            guid[half * 8 + i] = (uint8_t)(h >> (8 * i));
+    }
+    guid[7] = (uint8_t)((guid[7] & 0x0F) | 0x40);
+    guid[8] = (uint8_t)((guid[8] & 0x3F) | 0x80);
+}
+
+/* The child's synthetic SCSI disk: storvsp over the volume scsi.NAME gave it (root/vmms.c
+ * checked at the child's declaration that the volume existed and was no other child's).
+ * The volume may have been deleted since (the management API): then the child runs
+ * without it, logged, as without any disk. */
+static void storvsp_attach(struct server_child *s)
+{
+    const char *name = s->child->config.name;
+    const char *volume_name = s->child->config.scsi_volume;
+    if (!volume_name[0])
+        return;
+    struct disk_volume *volume = disk_volume_open(volume_name);
+    if (!volume || volume->store) {
+        root_warn("vmbus: child %s: the disk has no volume %s; no SCSI disk", name,
+                  volume_name);
+        return;
+    }
+    struct server_disk *d = malloc(sizeof(*d));
+    if (!d) {
+        root_warn("vmbus: child %s: no memory for its SCSI controller", name);
+        return;
+    }
+    snprintf(d->volume, sizeof(d->volume), "%s", volume_name);
+    disk_block_init(&d->block, volume);
+    char salted[CHILD_NAME_MAX + DISK_NAME_MAX + 16];
+    snprintf(salted, sizeof(salted), "storvsp:%s:%s", name, volume_name);
+    uint8_t instance[16];
+    stable_guid(salted, instance);
+    /* The serial (VPD 0x80) is the volume's name: what the child's /dev/disk/by-id shows. */
+    if (!storvsp_init(&d->storvsp, d->volume, instance, d->volume, &d->block.device) ||
+        !vmbus_connection_add_device(s->connection, &d->storvsp.device)) {
+        root_warn("vmbus: child %s: no VMBus channel for its SCSI controller", name);
+        free(d);
+        return;
+    }
+    s->disk = d;
+    root_info("vmbus: child %s: SCSI disk volume %s, %llu MiB%s", name, volume_name,
+              (unsigned long long)(volume->sector_count / 2048),
+              volume->io.read_only ? ", read-only" : "");
+}
+
+/* Stops serving the child's SCSI disk, after its channel closed; the volume is no longer
+ * in use (disk_block completes inside submit, so the back end holds no request). */
+static void storvsp_detach(struct server_child *s)
+{
+    struct server_disk *d = s->disk;
+    if (!d)
+        return;
+    const struct storvsp_stats *st = &d->storvsp.stats;
+    root_info("vmbus: child %s: SCSI disk %s: %llu requests, %llu reads (%llu bytes), %llu "
+              "writes (%llu bytes), %llu flushes, %llu check conditions, %llu refused, %llu "
+              "busy, %llu media errors", s->child->config.name, d->volume,
+              (unsigned long long)st->srbs, (unsigned long long)st->reads,
+              (unsigned long long)st->bytes_read, (unsigned long long)st->writes,
+              (unsigned long long)st->bytes_written, (unsigned long long)st->flushes,
+              (unsigned long long)st->check_conditions, (unsigned long long)st->refused,
+              (unsigned long long)st->busy, (unsigned long long)st->media_errors);
+    storvsp_destroy(&d->storvsp);
+    free(d);
+    s->disk = NULL;
+}
+
 static void connection_end(struct server_child *s)
 {
     if (!s->connection)
@@ -111,6 +199,7 @@ static void connection_end(struct server_child *s)
     /* Closes the channels first (netvsp's on_close forgets the child's buffers), then the
      * switch port goes. */
     vmbus_connection_destroy(s->connection);
+    storvsp_detach(s);
     if (s->netvsp) {
         const struct netvsp_stats *st = &s->netvsp->stats;
         root_info("vmbus: child %s: network: %llu frames in (%llu bytes), %llu out (%llu "
@@ -149,6 +238,7 @@ static struct server_child *find(uint64_t partition_id)
                                          .log = log_line};
             vmbus_connection_init(s->connection, &ops, s->child->config.vp_count);
             netvsp_attach(s);
+            storvsp_attach(s);
         }
         return s;
     }

@@ -10,6 +10,7 @@
 #include "root/bzimage.h"
 #include "root/child_acpi.h"
 #include "root/child_config.h"
+#include "root/disk.h"
 #include "root/heartbeat.h"
 #include "root/hvcall.h"
 #include "root/loader.h"
@@ -48,6 +49,33 @@ static const struct root_module *find_module(const char *name)
                     sizeof(root_boot_info->modules[i].name)) == 0)
             return &root_boot_info->modules[i];
     return NULL;
+}
+
+/* Whether `config` may have the volume its scsi.NAME names: a volume (not the store) of the
+ * attached hvfw disk that none of `others` has. */
+static bool scsi_volume_free(const struct child_config *config,
+                             const struct child_config *others, size_t other_count, char *why,
+                             size_t why_size)
+{
+    const struct disk_layout *layout = disk_layout();
+    const struct disk_extent *x = layout ? disk_layout_find(layout, config->scsi_volume) : NULL;
+    if (!layout) {
+        snprintf(why, why_size, "there is no hvfw disk");
+        return false;
+    }
+    if (!x || x->kind != DISK_EXTENT_VOLUME) {
+        snprintf(why, why_size, "the disk has no volume named %s", config->scsi_volume);
+        return false;
+    }
+    for (size_t i = 0; i < other_count; i++)
+        if (others[i].name[0] && others[i].scsi_volume[0] && &others[i] != config &&
+            strcmp(others[i].name, config->name) != 0 &&
+            strcmp(others[i].scsi_volume, config->scsi_volume) == 0) {
+            snprintf(why, why_size, "volume %s is child %s's SCSI disk already",
+                     config->scsi_volume, others[i].name);
+            return false;
+        }
+    return true;
 }
 
 /* The `child=` declarations that pass root/child_config.h's checks, in order. */
@@ -97,6 +125,16 @@ static size_t declared_children(struct child *children)
                                     module_count, why))
             continue;
         printf("root: %s: %s; ignored\n", shown, why);
+    }
+    /* A SCSI disk the child cannot have is dropped: the child starts without it. */
+    for (size_t i = 0; i < count; i++) {
+        char why[VMMS_WHY_MAX];
+        if (accepted[i].scsi_volume[0] &&
+            !scsi_volume_free(&accepted[i], accepted, i, why, sizeof(why))) {
+            printf("root: scsi.%s=%s: %s; child %s starts without a SCSI disk\n",
+                   accepted[i].name, accepted[i].scsi_volume, why, accepted[i].name);
+            accepted[i].scsi_volume[0] = '\0';
+        }
     }
     for (size_t i = 0; i < count; i++)
         children[i].config = accepted[i];

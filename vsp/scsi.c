@@ -336,7 +336,9 @@ static uint32_t sense_data(uint8_t *d, bool descriptor, uint8_t key, uint8_t asc
     return SCSI_SENSE_MAX;
 }
 
-static void report_luns(const uint8_t *cdb, uint8_t *data, struct scsi_outcome *out)
+/* `has_lun0`: the target has our one logical unit (LUN 0), else it has none. */
+static void report_luns(const uint8_t *cdb, bool has_lun0, uint8_t *data,
+                        struct scsi_outcome *out)
 {
     uint32_t allocation = be32(cdb + 6);
     /* SELECT REPORT 0-2 (SPC-4 6.33); an allocation length under 16 is an error. */
@@ -345,7 +347,7 @@ static void report_luns(const uint8_t *cdb, uint8_t *data, struct scsi_outcome *
         return;
     }
     memset(data, 0, 16);
-    if (cdb[2] != 1) /* 1: well-known LUNs only, of which there are none */
+    if (has_lun0 && cdb[2] != 1) /* 1: well-known LUNs only, of which there are none */
         put32(data, 8);
     good(out, 8 + be32(data), allocation);
 }
@@ -413,7 +415,7 @@ void scsi_execute(const struct scsi_disk *disk, const uint8_t *cdb, uint32_t cdb
         synchronize_cache(disk, cdb, true, out);
         return;
     case 0xA0:
-        report_luns(cdb, data, out);
+        report_luns(cdb, true, data, out);
         return;
     default:
         scsi_check_condition(out, SCSI_SENSE_ILLEGAL_REQUEST, SCSI_ASC_INVALID_OPCODE, 0);
@@ -428,6 +430,12 @@ void scsi_execute_absent(const uint8_t *cdb, uint32_t cdb_length, uint8_t *data,
     if (cdb_length >= 6 && cdb[0] == 0x12) {
         /* Peripheral qualifier 3, device type 0x1F: no logical unit here. */
         good(out, standard_inquiry(data, 0x7F), be16(cdb + 3));
+        return;
+    }
+    if (cdb_length >= 12 && cdb[0] == 0xA0) {
+        /* A target without logical units: an empty list, so the initiator's scan ends
+         * there (Linux otherwise falls back to probing LUNs one by one). */
+        report_luns(cdb, false, data, out);
         return;
     }
     if (cdb_length >= 6 && cdb[0] == 0x03) { /* SPC-4 5.12: sense returned as data */

@@ -78,9 +78,9 @@ struct scsi_outcome {
  * is written to `data` (SCSI_DATA_MAX bytes), already cut to the CDB's allocation length. */
 void scsi_execute(const struct scsi_disk *disk, const uint8_t *cdb, uint32_t cdb_length,
                   uint32_t transfer_length, uint8_t *data, struct scsi_outcome *out);
-/* The answer of a logical unit that does not exist (SPC-4 6.6.2: INQUIRY answers with
- * peripheral qualifier 3 so the scan moves on; anything else is LOGICAL UNIT NOT
- * SUPPORTED). */
+/* The answer of a logical unit that does not exist, on a target that has none (SPC-4
+ * 6.6.2: INQUIRY answers with peripheral qualifier 3 so the scan moves on; REPORT LUNS
+ * with an empty list, SPC-4 6.33; anything else is LOGICAL UNIT NOT SUPPORTED). */
 void scsi_execute_absent(const uint8_t *cdb, uint32_t cdb_length, uint8_t *data,
                          struct scsi_outcome *out);
 /* Turns `out` into CHECK CONDITION with fixed-format sense `key`/`asc`/`ascq`; used by

@@ -44,7 +44,6 @@ enum {
 #define SRB_STATUS_BUSY 0x05u
 #define SRB_STATUS_ERROR 0x04u
 #define SRB_STATUS_INVALID_REQUEST 0x06u
-#define SRB_STATUS_INVALID_LUN 0x20u
 #define SRB_STATUS_AUTOSENSE_VALID 0x80u
 
 #define SRB_DATA_WRITE 0u
@@ -430,7 +429,9 @@ static void execute_srb(struct storvsp *vsp, struct storvsp_request *r,
     uint8_t data[SCSI_DATA_MAX];
     struct scsi_outcome o;
     bool present = srb->path_id == 0 && srb->target_id == 0 && srb->lun == 0;
-    if (present)
+    /* REPORT LUNS to any LUN of target 0 lists LUN 0 (SPC-4 6.33: the target answers it). */
+    bool our_target = srb->path_id == 0 && srb->target_id == 0;
+    if (present || (our_target && cdb[0] == 0xA0))
         scsi_execute(&vsp->disk, cdb, srb->cdb_length, data_room, data, &o);
     else
         scsi_execute_absent(cdb, srb->cdb_length, data, &o);
@@ -444,9 +445,13 @@ static void execute_srb(struct storvsp *vsp, struct storvsp_request *r,
                 return;
             }
         }
-        uint8_t srb_status = SRB_STATUS_SUCCESS;
-        if (o.status != SCSI_STATUS_GOOD)
-            srb_status = present ? SRB_STATUS_ERROR : SRB_STATUS_INVALID_LUN;
+        /* An absent LUN's failure is SRB_STATUS_ERROR with the sense (LOGICAL UNIT NOT
+         * SUPPORTED), never SRB_STATUS_INVALID_LUN: Linux storvsc (6.1 storvsc_handle_error)
+         * answers INVALID_LUN by removing the device at channel 0 with the SRB's target and
+         * LUN whatever the SRB's path was, so its scan of path 3 target 0 LUN 0 would remove
+         * our disk at 0:0:0:0 (seen as a scan that never ended and no sda). */
+        uint8_t srb_status =
+            o.status == SCSI_STATUS_GOOD ? SRB_STATUS_SUCCESS : SRB_STATUS_ERROR;
         complete_srb(vsp, r, &o, srb_status, moved);
         return;
     }

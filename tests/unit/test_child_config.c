@@ -114,6 +114,33 @@ START_TEST(per_child_settings)
     ck_assert(child_config_apply("test.console_input.a", "echo hi\\npoweroff -f\\n\\x", c, 2,
                                  modules, 2, why));
     ck_assert_str_eq(c[0].console_input, "echo hi\rpoweroff -f\r\\x");
+    ck_assert_int_eq(child_config_setting("scsi.b", &name), CHILD_SETTING_SCSI);
+    ck_assert_str_eq(name, "b");
+    ck_assert_str_eq(c[1].scsi_volume, "");
+    ck_assert_msg(child_config_apply("scsi.b", "data_1-x", c, 2, modules, 2, why), "%s", why);
+    ck_assert_str_eq(c[1].scsi_volume, "data_1-x");
+    ck_assert_str_eq(c[0].scsi_volume, "");
+}
+END_TEST
+
+START_TEST(scsi_volume_names_refused)
+{
+    struct child_config c[1] = { 0 };
+    char why[CHILD_WHY_MAX];
+    ck_assert(child_config_parse("a:hello.elf:16:1", 4, c, 0, modules, 2, &c[0], why));
+    struct child_config before = c[0];
+    ck_assert(!child_config_apply("scsi.a", "", c, 1, modules, 2, why));
+    ck_assert_str_eq(why, "a volume name has 1 to 23 characters");
+    ck_assert(!child_config_apply("scsi.a", "Data", c, 1, modules, 2, why));
+    ck_assert_str_eq(why, "a volume name may hold only a-z, 0-9, '_' and '-'");
+    ck_assert(!child_config_apply("scsi.a", "../store", c, 1, modules, 2, why));
+    ck_assert(!child_config_apply("scsi.a", "abcdefghijklmnopqrstuvwx", c, 1, modules, 2, why));
+    ck_assert(!child_config_apply("scsi.zz", "data", c, 1, modules, 2, why));
+    ck_assert_str_eq(why, "no child named zz is declared");
+    ck_assert_mem_eq(&before, &c[0], sizeof(before));
+    /* The longest name a volume may have is accepted, whole. */
+    ck_assert(child_config_apply("scsi.a", "abcdefghijklmnopqrstuvw", c, 1, modules, 2, why));
+    ck_assert_str_eq(c[0].scsi_volume, "abcdefghijklmnopqrstuvw");
 }
 END_TEST
 
@@ -155,6 +182,7 @@ Suite *child_config_suite(void)
     tcase_add_test(tc, names_are_unique);
     tcase_add_test(tc, per_child_settings);
     tcase_add_test(tc, per_child_settings_refused);
+    tcase_add_test(tc, scsi_volume_names_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -367,6 +367,11 @@ START_TEST(absent_unit)
     scsi_execute_absent(sense, 6, data, &out);
     expect_good(18);
     ck_assert_uint_eq(data[12], 0x25);
+    const uint8_t list_luns[] = { 0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+    memset(data, 0xEE, 16);
+    scsi_execute_absent(list_luns, 12, data, &out);
+    expect_good(8);
+    ck_assert_uint_eq(data[3], 0); /* no LUNs */
 }
 END_TEST
 

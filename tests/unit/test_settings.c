@@ -32,7 +32,8 @@ START_TEST(known_keys_are_quiet)
     struct settings s;
     struct messages m = parse("tftp://10.0.2.2/hvfw.elf loglevel=debug test.exit "
                               "child=a:hello.elf:16:1 initrd.a=x.cpio cmdline.a=\"quiet ro\" "
-                              "exit_when_idle acpi.dump=no test.fault=ud net.ip=dhcp", &s);
+                              "scsi.a=data exit_when_idle acpi.dump=no test.fault=ud "
+                              "net.ip=dhcp", &s);
     ck_assert_uint_eq(m.count, 0);
     ck_assert(!s.net_static);
     ck_assert(!s.recovery);

@@ -432,12 +432,26 @@ START_TEST(absent_luns)
     struct io other = { .data_in = 2, .target = 1 };
     const uint8_t tur[6] = { 0 };
     srb(0x62, &other, tur, 6);
-    expect_srb(0x62, 0xA0, 2, 0); /* SRB_STATUS_INVALID_LUN | AUTOSENSE_VALID */
+    /* SRB_STATUS_ERROR | AUTOSENSE_VALID, never INVALID_LUN (Linux would remove 0:0:0:0) */
+    expect_srb(0x62, 0x84, 2, 0);
     expect_sense(5, 0x25);
     other.target = 0;
     other.path = 3;
     srb(0x63, &other, tur, 6);
-    expect_srb(0x63, 0xA0, 2, 0);
+    expect_srb(0x63, 0x84, 2, 0);
+    /* REPORT LUNS: an empty list from a target without units, LUN 0 from ours at any LUN */
+    const uint8_t report_luns[12] = { 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0 };
+    struct io list = { .data_in = 1, .transfer = 16, .first_pfn = DATA_PFN, .path = 3 };
+    memset(data_page(DATA_PFN), 0xEE, 16);
+    srb(0x64, &list, report_luns, 12);
+    expect_srb(0x64, 0x01, 0, 8);
+    ck_assert_uint_eq(data_page(DATA_PFN)[3], 0); /* LUN list length 0 */
+    list.path = 0;
+    list.lun = 2;
+    srb(0x65, &list, report_luns, 12);
+    expect_srb(0x65, 0x01, 0, 16);
+    ck_assert_uint_eq(data_page(DATA_PFN)[3], 8); /* one LUN */
+    ck_assert_uint_eq(data_page(DATA_PFN)[9], 0); /* LUN 0 */
 }
 END_TEST
 
