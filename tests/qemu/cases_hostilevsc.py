@@ -4,12 +4,14 @@ GPADLs, bad opens, corrupt ring indices, oversized and malformed packets and flo
 checked in the guest against the host's rules (an error reply, no reply, or a channel the
 host closed: docs/ARCHITECTURE.md, "A hostile VSC"); it ends by proving the host still
 serves it (UNLOAD, a fresh contact, an open and an NVSP round trip) and prints
-`hostilevsc: PASS`. Beside it memtest checks every word of its own RAM meanwhile.
+`hostilevsc: PASS`. Two of them run at once (v and w: the same relids and GPADL handles
+on two connections, floods and closes interleaved) beside memtest, which checks every word
+of its own RAM.
 
-The case checks the guest's PASS and a few of its observations, that the root logged the
-refusals (one warn line of each kind), that memtest passed and both children powered off
-with exit code 0, and that the root stayed healthy to the end: exit_when_idle shuts it down
-with code 0 once both have stopped.
+The case checks both PASS lines and a few of v's observations, that the root logged the
+refusals (one warn line of each kind), that memtest passed and all three children powered
+off with exit code 0, and that the root stayed healthy to the end: exit_when_idle shuts it
+down with code 0 once all have stopped.
 """
 from cases_children import CHILD_REJECT, children_case, stopped
 
@@ -20,7 +22,8 @@ CLOSED = WARN + r"vmbus: channel \d+ \(netvsp\) closed: "
 
 CASES = [
     children_case(
-        "hostilevsc", 2, "exit_when_idle child=v:hostilevsc.elf:16:1 child=m:memtest.elf:16:1",
+        "hostilevsc", 2, "exit_when_idle child=v:hostilevsc.elf:16:1 child=w:hostilevsc.elf:16:1 "
+        "child=m:memtest.elf:16:1",
         ["hostilevsc", "memtest"],
         [V + r"\[\d+\] observed: HvPostMessage status 0x5 \(HV_STATUS_INVALID_PARAMETER\)$",
          V + r"\[\d+\] observed: VERSION_RESPONSE version_supported=1 msg_conn_id=1$",
@@ -34,6 +37,7 @@ CASES = [
          V + r"\[\d+\] observed: the host closed the channel; reopened on ring [01]$",
          V + r"\[\d+\] observed: GPADL_TORNDOWN, UNLOAD_RESPONSE$",
          V + r"PASS$",
+         r"^\[w\] hostilevsc: PASS$",
          # the root's refusals, one of each kind
          REFUSED + r"message refused: shorter than the message header \(type <unknown>, 4 "
                    r"bytes\)$",
@@ -70,8 +74,8 @@ CASES = [
          CLOSED + r"its ring GPADL was torn down$",
          # the other child and the root
          r"^\[m\] memtest: PASS tested \d+ MiB",
-         stopped("v"), stopped("m"),
+         stopped("v"), stopped("w"), stopped("m"),
          r"^root: every child has stopped; exit_when_idle: shutting down \(code 0\)$"],
-        reject=CHILD_REJECT + [V + r".*FAIL", r"^\[m\] memtest: FAIL",
+        reject=CHILD_REJECT + [r"^\[[vw]\] hostilevsc: .*FAIL", r"^\[m\] memtest: FAIL",
                                r"^\[root/vp\d+\] warn: vmbus: child m: "]),
 ]
