@@ -10,50 +10,15 @@
 #include <string.h>
 
 #include "root/disk.h"
+#include "tests/unit/ram_disk.h"
 
 #define DISK_SECTORS (64u * 2048u) /* 64 MiB */
-
-static uint8_t *ram;
-static uint64_t ram_sectors;
-static int writes_left = -1; /* >= 0: fail the write after this many */
-static int flushes;
-
-static bool ram_read(void *context, uint64_t sector, uint32_t count, void *buffer)
-{
-    (void)context;
-    ck_assert_uint_le(sector + count, ram_sectors);
-    memcpy(buffer, ram + sector * 512, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_write(void *context, uint64_t sector, uint32_t count, const void *buffer)
-{
-    (void)context;
-    ck_assert_uint_le(sector + count, ram_sectors);
-    if (writes_left == 0)
-        return false;
-    if (writes_left > 0)
-        writes_left--;
-    memcpy(ram + sector * 512, buffer, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_flush(void *context)
-{
-    (void)context;
-    flushes++;
-    return true;
-}
 
 static struct disk_io io;
 
 static void setup(void)
 {
-    ram_sectors = DISK_SECTORS;
-    ram = calloc(ram_sectors, 512);
-    writes_left = -1;
-    flushes = 0;
-    io = (struct disk_io){ram_sectors, ram_read, ram_write, ram_flush, NULL, false};
+    io = ram_disk_open(DISK_SECTORS, true);
 }
 
 static void teardown(void)

@@ -7,33 +7,7 @@
 #include <string.h>
 
 #include "root/disk_block.h"
-
-static uint8_t *ram;
-static bool fail_writes;
-static int flushes;
-
-static bool ram_read(void *context, uint64_t sector, uint32_t count, void *buffer)
-{
-    (void)context;
-    memcpy(buffer, ram + sector * 512, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_write(void *context, uint64_t sector, uint32_t count, const void *buffer)
-{
-    (void)context;
-    if (fail_writes)
-        return false;
-    memcpy(ram + sector * 512, buffer, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_flush(void *context)
-{
-    (void)context;
-    flushes++;
-    return true;
-}
+#include "tests/unit/ram_disk.h"
 
 static int completions;
 static bool completed_ok;
@@ -47,16 +21,14 @@ static void done(struct block_request *request, bool ok)
 
 static struct disk_volume *attach(bool read_only)
 {
-    ram = calloc(16 * 2048, 512);
-    struct disk_io io = {16 * 2048, ram_read, ram_write, ram_flush, NULL, false};
+    struct disk_io io = ram_disk_open(16 * 2048, false);
     char why[DISK_WHY_MAX];
     ck_assert_int_eq(disk_attach(&io, DISK_FORMAT_BLANK, why, sizeof(why)), DISK_FORMATTED);
     ck_assert(disk_volume_create("web", 2, why, sizeof(why)));
     io.read_only = read_only;
     ck_assert_int_eq(disk_attach(&io, DISK_FORMAT_NEVER, why, sizeof(why)), DISK_ATTACHED);
     completions = 0;
-    flushes = 0;
-    fail_writes = false;
+    flushes = 0; /* the format's */
     return disk_volume_open("web");
 }
 
@@ -85,7 +57,7 @@ START_TEST(requests_complete_after_the_disk_did_them)
     block.device.submit(&block.device, &request);
     ck_assert_int_eq(completions, 3);
     ck_assert(!completed_ok);
-    fail_writes = true;
+    writes_left = 0;
     request = (struct block_request){BLOCK_WRITE, 0, 1, data, done, NULL};
     block.device.submit(&block.device, &request);
     ck_assert(!completed_ok);

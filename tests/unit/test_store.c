@@ -10,43 +10,17 @@
 #include <string.h>
 
 #include "root/store.h"
+#include "tests/unit/ram_disk.h"
 
 #define EXTENT_SECTORS 128u /* 64 KiB: two slots of 32 KiB */
 
-static uint8_t *ram;
-static bool fail_writes;
-
-static bool ram_read(void *context, uint64_t sector, uint32_t count, void *buffer)
-{
-    (void)context;
-    ck_assert_uint_le(sector + count, EXTENT_SECTORS);
-    memcpy(buffer, ram + sector * 512, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_write(void *context, uint64_t sector, uint32_t count, const void *buffer)
-{
-    (void)context;
-    ck_assert_uint_le(sector + count, EXTENT_SECTORS);
-    if (fail_writes)
-        return false;
-    memcpy(ram + sector * 512, buffer, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_flush(void *context)
-{
-    (void)context;
-    return !fail_writes;
-}
-
-static struct disk_io io = {EXTENT_SECTORS, ram_read, ram_write, ram_flush, NULL, false};
+static struct disk_io io;
 static struct store store;
 
 static void setup(void)
 {
-    ram = calloc(EXTENT_SECTORS, 512);
-    fail_writes = false;
+    io = ram_disk_open(EXTENT_SECTORS, true);
+    flush_fails_with_writes = true;
     char report[160];
     ck_assert(store_open(&store, &io, report, sizeof(report)));
     ck_assert_str_eq(report, "empty");
@@ -267,12 +241,12 @@ END_TEST
 START_TEST(failed_writes_change_nothing)
 {
     fill_some();
-    fail_writes = true;
+    writes_left = 0;
     ck_assert_int_eq(store_put(&store, "vm.web", "x", 1), STORE_IO_ERROR);
     ck_assert_int_eq(store_put(&store, "setting.net", "dhcp", 4), STORE_IO_ERROR);
     ck_assert_int_eq(store_delete(&store, "vm.db"), STORE_IO_ERROR);
     ck_assert(three_records());
-    fail_writes = false;
+    writes_left = -1;
     char report[160];
     reopen(report, sizeof(report));
     ck_assert(three_records());

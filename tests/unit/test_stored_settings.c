@@ -10,28 +10,7 @@
 
 #include "kernel/cmdline.h"
 #include "root/stored_settings.h"
-
-static uint8_t ram[64 * 512];
-
-static bool ram_read(void *context, uint64_t sector, uint32_t count, void *buffer)
-{
-    (void)context;
-    memcpy(buffer, ram + sector * 512, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_write(void *context, uint64_t sector, uint32_t count, const void *buffer)
-{
-    (void)context;
-    memcpy(ram + sector * 512, buffer, (size_t)count * 512);
-    return true;
-}
-
-static bool ram_flush(void *context)
-{
-    (void)context;
-    return true;
-}
+#include "tests/unit/ram_disk.h"
 
 static struct store store;
 static char lines[16][STORED_SETTINGS_LINE_MAX];
@@ -54,8 +33,7 @@ static bool said(const char *text)
 
 static void setup(void)
 {
-    memset(ram, 0, sizeof(ram));
-    struct disk_io io = {64, ram_read, ram_write, ram_flush, NULL, false};
+    struct disk_io io = ram_disk_open(64, false);
     char why[80];
     ck_assert(store_open(&store, &io, why, sizeof(why)));
     line_count = 0;
@@ -64,6 +42,7 @@ static void setup(void)
 static void teardown(void)
 {
     store_close(&store);
+    free(ram);
 }
 
 static void set(const char *key, const char *value)
