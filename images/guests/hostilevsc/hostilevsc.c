@@ -870,7 +870,7 @@ static bool kick(void)
 }
 
 /* Sends an NVSP INIT and takes the host's completion: the channel is open and served. */
-static bool nvsp_round_trip(void)
+static bool nvsp_round_trip_with(void (*before_kick)(void))
 {
     uint32_t init[NVSP_MESSAGE_SIZE / 4] = {NVSP_MSG_TYPE_INIT, NVSP_PROTOCOL_VERSION_1,
                                             NVSP_PROTOCOL_VERSION_61};
@@ -881,6 +881,8 @@ static bool nvsp_round_trip(void)
         fail("no room for NVSP INIT in the ring");
         return false;
     }
+    if (before_kick)
+        before_kick();
     if (!kick())
         return false;
     uint64_t give_up = vmbus_client_now() + REPLY_TIMEOUT_MS * VMBUS_CLIENT_UNITS_PER_MS;
@@ -906,6 +908,18 @@ static bool nvsp_round_trip(void)
     }
     observed("NVSP INIT completed: version 0x%x, status %u", reply[1], reply[3]);
     return true;
+}
+
+static bool nvsp_round_trip(void)
+{
+    return nvsp_round_trip_with(NULL);
+}
+
+/* The host keeps its own read index of the inbound ring and only publishes it
+ * (vmbus/ring.h): what the child writes there is overwritten, not followed. */
+static void scribble_host_read_index(void)
+{
+    to_host.control->read_index = 12344;
 }
 
 /* Waits until the host has read everything written and unmasked the ring again: the poll
@@ -1001,6 +1015,12 @@ static void write_index_short(void)
 static void host_read_index_past_ring(void)
 {
     from_host.control->read_index = from_host.data_size + 4096;
+    put_packet(VM_PKT_DATA_INBAND, 2, 7, init_message, sizeof(init_message), 64);
+}
+
+static void host_read_index_unaligned(void)
+{
+    from_host.control->read_index = 4;
     put_packet(VM_PKT_DATA_INBAND, 2, 7, init_message, sizeof(init_message), 64);
 }
 
@@ -1172,6 +1192,16 @@ static void data_path(void)
         }
     }
 
+    attempt("the host's own read index of the inbound ring overwritten (12344), then NVSP "
+            "INIT");
+    if (nvsp_round_trip_with(scribble_host_read_index)) {
+        if (to_host.control->read_index != to_host.control->write_index)
+            fail("read index %u after the host's read, write index %u",
+                 to_host.control->read_index, to_host.control->write_index);
+        else
+            observed("the host read at its own index and published it over the scribble");
+    }
+
     floods();
 
     closes_channel("the ring's write index past its end", write_index_past_ring);
@@ -1179,6 +1209,8 @@ static void data_path(void)
     closes_channel("the write index 8 bytes on: less than a descriptor", write_index_short);
     closes_channel("the read index of the host's ring past its end, then a request",
                    host_read_index_past_ring);
+    closes_channel("the read index of the host's ring unaligned (4), then a request",
+                   host_read_index_unaligned);
     closes_channel("an oversized packet: 4104 bytes, past netvsp's 4096", oversized_packet);
     closes_channel("a packet whose length (len8 0xFFFF) runs past the ring data",
                    length_past_ring);
