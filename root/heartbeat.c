@@ -8,6 +8,7 @@
 #include "kernel/x86.h"
 #include "kernel/cmdline.h"
 #include "root/hvcall.h"
+#include "root/message_slot.h"
 
 static struct {
     volatile struct hv_message *slot;
@@ -76,11 +77,7 @@ bool heartbeat_poll(void)
         (const volatile uint64_t *)((uintptr_t)slot + sizeof(struct hv_message_header));
     uint64_t raw[3] = {words[0], words[1], words[2]};
     __builtin_memcpy(&p, raw, sizeof(p));
-    uint8_t flags = slot->header.message_flags;
-    slot->header.message_flags = 0;
-    __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
-    if (flags & HV_MESSAGE_FLAG_PENDING)
-        wrmsr(HV_X64_MSR_EOM, 0);
+    message_slot_free(slot);
     if (type != HV_MESSAGE_TYPE_TIMER_EXPIRED)
         return true;
 

@@ -35,6 +35,7 @@
 #include "libc-glue/time.h"
 #include "root/hvcall.h"
 #include "root/log.h"
+#include "root/message_slot.h"
 #include "vsp/vswitch.h"
 
 #define FRAMES_PER_POLL 64
@@ -393,11 +394,7 @@ static bool take_wake(void)
     volatile struct hv_message *slot = network.slot;
     if (!slot || slot->header.message_type == HV_MESSAGE_TYPE_NONE)
         return false;
-    uint8_t flags = slot->header.message_flags;
-    slot->header.message_flags = 0;
-    __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
-    if (flags & HV_MESSAGE_FLAG_PENDING)
-        wrmsr(HV_X64_MSR_EOM, 0);
+    message_slot_free(slot);
     return true;
 }
 

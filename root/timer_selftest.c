@@ -14,6 +14,7 @@
 #include "hv/stimer.h"
 #include "kernel/x86.h"
 #include "root/memory.h"
+#include "root/message_slot.h"
 #include "root/platform.h"
 
 #define SINT 1
@@ -34,11 +35,7 @@ static bool wait_message(volatile struct hv_message *slot, struct hv_message *ou
     out->header.message_type = slot->header.message_type;
     out->header.payload_size = slot->header.payload_size;
     out->header.sender = slot->header.sender;
-    uint8_t flags = slot->header.message_flags;
-    slot->header.message_flags = 0;
-    __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
-    if (flags & HV_MESSAGE_FLAG_PENDING)
-        wrmsr(HV_X64_MSR_EOM, 0);
+    message_slot_free(slot);
     return true;
 }
 
