@@ -63,6 +63,10 @@ const char guest_name[] = "hostilevsc";
 static const uint8_t netvsc_guid[16] = {0x63, 0x51, 0x61, 0xF8, 0x3E, 0xDF, 0xC5, 0x46,
                                         0x91, 0x3F, 0xF2, 0xD2, 0xF9, 0x65, 0xED, 0x0E};
 
+/* ba6163d9-04a1-4d29-b605-72e2ffb1dc7f (Linux HV_SCSI_GUID), offered with scsi.NAME=. */
+static const uint8_t storvsc_guid[16] = {0xD9, 0x63, 0x61, 0xBA, 0xA1, 0x04, 0x29, 0x4D,
+                                         0xB6, 0x05, 0x72, 0xE2, 0xFF, 0xB1, 0xDC, 0x7F};
+
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 static uint8_t message_page[4096] __attribute__((aligned(4096)));
 static uint8_t event_page[4096] __attribute__((aligned(4096)));
@@ -70,6 +74,8 @@ static uint8_t input_page[4096] __attribute__((aligned(4096)));
 static uint8_t scratch_page[4096] __attribute__((aligned(4096)));
 /* Two ring GPADLs: the channel moves to the other one whenever the host closed it. */
 static uint8_t ring_memory[2][RING_PAGES * 4096] __attribute__((aligned(4096)));
+/* The storage channel's ring, when the child has one (a second channel). */
+static uint8_t storage_ring_memory[RING_PAGES * 4096] __attribute__((aligned(4096)));
 
 static struct vmbus_client client;
 static uint32_t step;
@@ -77,6 +83,7 @@ static bool failed;
 static bool connected;
 static uint32_t ram_pages;
 static uint32_t netvsp_relid, netvsp_connection;
+static uint32_t storage_relid, storage_connection;
 static uint32_t next_handle = 0x100;
 static uint32_t next_open_id = 1;
 static uint64_t next_transaction = 1;
@@ -456,7 +463,7 @@ static bool contact_and_offers(uint32_t version, uint32_t connection)
     if (!send(&request, sizeof(request)))
         return false;
     uint32_t offers = 0;
-    netvsp_relid = 0;
+    netvsp_relid = storage_relid = 0;
     for (;;) {
         struct vmbus_client_message m;
         if (!vmbus_client_receive(&client, &m, REPLY_TIMEOUT_MS)) {
@@ -472,14 +479,19 @@ static bool contact_and_offers(uint32_t version, uint32_t connection)
         const struct vmbus_channel_offer_channel *o = &m.u.offer;
         const uint8_t *g = o->if_type;
         bool is_netvsc = memcmp(g, netvsc_guid, 16) == 0;
+        bool is_storvsc = memcmp(g, storvsc_guid, 16) == 0;
         observed("offer relid %u connection 0x%x type "
                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x%s",
                  o->child_relid, o->connection_id, g[3], g[2], g[1], g[0], g[5], g[4], g[7],
                  g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15],
-                 is_netvsc ? " (network)" : "");
+                 is_netvsc ? " (network)" : is_storvsc ? " (storage)" : "");
         if (is_netvsc) {
             netvsp_relid = o->child_relid;
             netvsp_connection = o->connection_id;
+        }
+        if (is_storvsc) {
+            storage_relid = o->child_relid;
+            storage_connection = o->connection_id;
         }
         offers++;
     }
@@ -1245,7 +1257,60 @@ static void data_path(void)
         nvsp_round_trip();
 }
 
-/* ---- 6. the host still serves this child ------------------------------------------- */
+/* ---- 6. a second channel -------------------------------------------------------------- */
+
+/* With a storage channel offered too (scsi.NAME=VOLUME): a corrupt ring closes that channel
+ * only; the open network channel runs on. */
+static void second_channel(void)
+{
+    if (!storage_relid) {
+        guest_printf("no storage channel offered: the second-channel steps are left out");
+        return;
+    }
+    uint32_t handle = next_handle++;
+    attempt("OPENCHANNEL of the storage channel (relid %u) on the network channel's ring "
+            "GPADL 0x%x", storage_relid, ring_handle[current_ring]);
+    open_channel(storage_relid, ring_handle[current_ring], RING_DOWNSTREAM_OFFSET, 0, false);
+
+    attempt("OPENCHANNEL of the storage channel on its own ring GPADL 0x%x, beside the open "
+            "network channel", handle);
+    memset(storage_ring_memory, 0, sizeof(storage_ring_memory));
+    if (!create_gpadl(storage_relid, handle, storage_ring_memory, RING_PAGES) ||
+        !open_channel(storage_relid, handle, RING_DOWNSTREAM_OFFSET, 0, true))
+        return;
+
+    attempt("the storage channel's write index past its end");
+    struct vmbus_client_ring storage_to_host;
+    vmbus_client_ring_attach(&storage_to_host, storage_ring_memory, RING_DOWNSTREAM_OFFSET);
+    vmbus_client_ring_publish(&storage_to_host, storage_to_host.data_size);
+    uint16_t status = vmbus_client_signal(&client, storage_connection);
+    if (status != VMBUS_CLIENT_STATUS_SUCCESS) {
+        fail("HvSignalEvent 0x%x: status 0x%x", storage_connection, status);
+        return;
+    }
+    uint64_t give_up = vmbus_client_now() + REPLY_TIMEOUT_MS * VMBUS_CLIENT_UNITS_PER_MS;
+    while (storage_to_host.control->interrupt_mask == 0) {
+        if (vmbus_client_now() > give_up) {
+            fail("the host did not poll the storage ring within %u ms", REPLY_TIMEOUT_MS);
+            return;
+        }
+        __asm__ volatile("pause");
+    }
+    attempt("the network channel still serves");
+    nvsp_round_trip();
+    attempt("OPENCHANNEL of the storage channel again on its cleaned ring");
+    memset(storage_ring_memory, 0, sizeof(storage_ring_memory));
+    if (open_channel(storage_relid, handle, RING_DOWNSTREAM_OFFSET, 0, true))
+        observed("the host had closed the storage channel only");
+    struct vmbus_channel_relid_message close = {.header.msgtype = CHANNELMSG_CLOSECHANNEL,
+                                                .child_relid = storage_relid};
+    attempt("CLOSECHANNEL of the storage channel, GPADL_TEARDOWN of its ring");
+    if (send(&close, sizeof(close)) && teardown(storage_relid, handle) &&
+        expect_torndown(handle))
+        observed("GPADL_TORNDOWN 0x%x", handle);
+}
+
+/* ---- 7. the host still serves this child ------------------------------------------- */
 
 static void serves_after_unload(void)
 {
@@ -1309,6 +1374,7 @@ int guest_main(const struct guest_boot *boot)
             create_gpadl(netvsp_relid, ring_handle[1], ring_memory[1], RING_PAGES)) {
             bad_opens();
             data_path();
+            second_channel();
         }
         serves_after_unload();
     }
