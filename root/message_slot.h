@@ -3,7 +3,8 @@
  * the hypervisor writes a slot only while its type is HvMessageTypeNone and otherwise
  * queues the message and sets MessagePending in the slot; the reader clears the type and,
  * if a message was pending, writes the EOM MSR so the next one is delivered. For the
- * root's timer slots (root/heartbeat.c, root/network.c, root/timer_selftest.c).
+ * root's timer slots (root/heartbeat.c, root/network.c, root/timer_selftest.c,
+ * root/retry_timer.c).
  */
 #ifndef HVFW_ROOT_MESSAGE_SLOT_H
 #define HVFW_ROOT_MESSAGE_SLOT_H

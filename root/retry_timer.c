@@ -4,6 +4,7 @@
 #include "hv/intercept_abi.h"
 #include "kernel/x86.h"
 #include "root/log.h"
+#include "root/message_slot.h"
 
 static volatile struct hv_message *slot;
 static bool started, armed;
@@ -55,12 +56,7 @@ bool retry_timer_take(void)
 {
     if (!slot || slot->header.message_type == HV_MESSAGE_TYPE_NONE)
         return false;
-    /* TLFS 11.10.3: clear the type, then EOM if something waits behind it. */
-    uint8_t flags = slot->header.message_flags;
-    slot->header.message_flags = 0;
-    __atomic_store_n(&slot->header.message_type, HV_MESSAGE_TYPE_NONE, __ATOMIC_RELEASE);
-    if (flags & HV_MESSAGE_FLAG_PENDING)
-        wrmsr(HV_X64_MSR_EOM, 0);
+    message_slot_free(slot);
     armed = false;
     return true;
 }
