@@ -34,6 +34,13 @@ static const struct model models[] = {
 #define EERD 0x0014
 #define ICR 0x00C0
 #define IMC 0x00D8
+#define IMS 0x00D0
+/* Interrupt causes (82574 datasheet 10.2.4.1): link status change, receive descriptor
+ * minimum threshold, receiver overrun, receiver timer (a frame written back). */
+#define ICR_LSC (1u << 2)
+#define ICR_RXDMT0 (1u << 4)
+#define ICR_RXO (1u << 6)
+#define ICR_RXT0 (1u << 7)
 #define RCTL 0x0100
 #define TCTL 0x0400
 #define TIPG 0x0410
@@ -114,6 +121,8 @@ static struct {
     uint32_t tx_next, tx_clean;     /* our tail, and the oldest not yet reclaimed */
     uint32_t tx_in_flight;
     bool running;
+    bool interrupts;                /* causes unmasked: ICR is read to acknowledge them */
+    const struct pci_device *pci;
 } nic;
 
 static uint32_t reg_read(uint32_t offset)
@@ -236,6 +245,7 @@ bool e1000e_start(uint8_t mac[6])
     reg_write(TIPG, TIPG_DEFAULT);
     reg_write(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
     reg_write(RCTL, RCTL_EN | RCTL_UPE | RCTL_MPE | RCTL_BAM | RCTL_SECRC);
+    nic.pci = d;
     nic.running = true;
     return true;
 }
@@ -273,6 +283,21 @@ bool e1000e_transmit(const void *frame, size_t length)
     return true;
 }
 
+bool e1000e_enable_interrupt(uint64_t msi_address, uint32_t msi_data)
+{
+    char why[96];
+    if (!nic.running)
+        return false;
+    if (!pci_msi_enable(nic.pci, msi_address, msi_data, why, sizeof(why))) {
+        printf("e1000e: %s; receive stays polled\n", why);
+        return false;
+    }
+    nic.interrupts = true;
+    (void)reg_read(ICR);
+    reg_write(IMS, ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
+    return true;
+}
+
 size_t e1000e_receive(void *out, size_t size)
 {
     if (!nic.running)
@@ -280,8 +305,13 @@ size_t e1000e_receive(void *out, size_t size)
     for (;;) {
         volatile struct rx_desc *desc = &nic.rx[nic.rx_next];
         uint8_t status = desc->status;
-        if (!(status & DESC_DD))
+        if (!(status & DESC_DD)) {
+            /* Caught up: acknowledge the causes (reading ICR clears them with MSI, 10.2.4.1)
+             * so the next frame sends a fresh message. */
+            if (nic.interrupts)
+                (void)reg_read(ICR);
             return 0;
+        }
         __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the data after the status */
         size_t length = desc->length;
         bool keep = (status & DESC_EOP) && desc->errors == 0 && length >= ETHERNET_HEADER &&

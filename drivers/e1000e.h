@@ -25,5 +25,8 @@ bool e1000e_start(uint8_t mac[6]);
 bool e1000e_transmit(const void *frame, size_t length);
 /* Copies the next received frame into `buffer`; its length, or 0 if none. */
 size_t e1000e_receive(void *buffer, size_t size);
+/* Sends this MSI message for received frames, receive overruns and link changes; false,
+ * with the reason printed, when the device has no usable MSI capability. */
+bool e1000e_enable_interrupt(uint64_t msi_address, uint32_t msi_data);
 
 #endif

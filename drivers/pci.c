@@ -268,3 +268,78 @@ size_t pci_scan_devices(void)
     device_count = pci_scan(devices, PCI_MAX_DEVICES);
     return device_count;
 }
+
+/* --- message-signalled interrupts (PCI Local Bus 3.0, 6.8) ---------------------------- */
+
+#define MSI_CONTROL 2                 /* message control, 16 bits */
+#define MSI_CONTROL_ENABLE (1u << 0)
+#define MSI_CONTROL_MULTIPLE_ENABLE (7u << 4) /* 0: one vector */
+#define MSI_CONTROL_64BIT (1u << 7)
+#define MSI_ADDRESS_LOW 4
+#define MSI_ADDRESS_HIGH 8            /* 64-bit capable functions only */
+#define MSI_DATA_32 8
+#define MSI_DATA_64 12
+
+#define MSIX_CONTROL 2
+#define MSIX_CONTROL_TABLE_SIZE 0x7FFu /* N-1 */
+#define MSIX_CONTROL_FUNCTION_MASK (1u << 14)
+#define MSIX_CONTROL_ENABLE (1u << 15)
+#define MSIX_TABLE 4                  /* offset in 31:3, BAR indicator in 2:0 */
+#define MSIX_ENTRY_SIZE 16            /* address low, address high, data, vector control */
+#define MSIX_VECTOR_CONTROL_MASK 1u
+
+static bool msi_fail(char *why, size_t why_size, const char *reason)
+{
+    snprintf(why, why_size, "%s", reason);
+    return false;
+}
+
+bool pci_msi_enable(const struct pci_device *d, uint64_t address, uint32_t data, char *why,
+                    size_t why_size)
+{
+    uint8_t cap = pci_capability_find(d, PCI_CAPABILITY_MSI, 0);
+    if (!cap)
+        return msi_fail(why, why_size, "no MSI capability");
+    uint16_t control = pci_read16(d, (uint8_t)(cap + MSI_CONTROL));
+    bool wide = control & MSI_CONTROL_64BIT;
+    if (!wide && (address >> 32))
+        return msi_fail(why, why_size, "a 32-bit MSI capability and a 64-bit message address");
+    control &= (uint16_t)~(MSI_CONTROL_ENABLE | MSI_CONTROL_MULTIPLE_ENABLE);
+    pci_write16(d, (uint8_t)(cap + MSI_CONTROL), control);
+    pci_write32(d, (uint8_t)(cap + MSI_ADDRESS_LOW), (uint32_t)address);
+    if (wide)
+        pci_write32(d, (uint8_t)(cap + MSI_ADDRESS_HIGH), (uint32_t)(address >> 32));
+    pci_write16(d, (uint8_t)(cap + (wide ? MSI_DATA_64 : MSI_DATA_32)), (uint16_t)data);
+    pci_write16(d, (uint8_t)(cap + MSI_CONTROL), (uint16_t)(control | MSI_CONTROL_ENABLE));
+    return true;
+}
+
+bool pci_msix_enable(const struct pci_device *d, uint64_t address, uint32_t data, char *why,
+                     size_t why_size)
+{
+    uint8_t cap = pci_capability_find(d, PCI_CAPABILITY_MSIX, 0);
+    if (!cap)
+        return msi_fail(why, why_size, "no MSI-X capability");
+    uint16_t control = pci_read16(d, (uint8_t)(cap + MSIX_CONTROL));
+    uint32_t table = pci_read32(d, (uint8_t)(cap + MSIX_TABLE));
+    unsigned bir = table & 7u;
+    uint64_t offset = table & ~7u;
+    uint64_t entries = (uint64_t)(control & MSIX_CONTROL_TABLE_SIZE) + 1;
+    if (bir >= PCI_BAR_COUNT)
+        return msi_fail(why, why_size, "the MSI-X table names no BAR");
+    const struct pci_bar *bar = &d->bars[bir];
+    if (!bar->base || bar->io || offset + entries * MSIX_ENTRY_SIZE > bar->size)
+        return msi_fail(why, why_size, "the MSI-X table lies outside its memory BAR");
+    /* Enabled with the function masked while entry 0 is written, so no half-written
+     * message is ever sent (6.8.2.3). */
+    pci_write16(d, (uint8_t)(cap + MSIX_CONTROL),
+                (uint16_t)(control | MSIX_CONTROL_ENABLE | MSIX_CONTROL_FUNCTION_MASK));
+    volatile uint32_t *entry = (volatile uint32_t *)(uintptr_t)(bar->base + offset);
+    entry[0] = (uint32_t)address;
+    entry[1] = (uint32_t)(address >> 32);
+    entry[2] = data;
+    entry[3] = entry[3] & ~MSIX_VECTOR_CONTROL_MASK;
+    pci_write16(d, (uint8_t)(cap + MSIX_CONTROL),
+                (uint16_t)((control | MSIX_CONTROL_ENABLE) & ~MSIX_CONTROL_FUNCTION_MASK));
+    return true;
+}

@@ -101,4 +101,20 @@ size_t pci_scan_devices(void);
 size_t pci_device_count(void);
 const struct pci_device *pci_device_at(size_t index);
 
+/* Message-signalled interrupts (PCI Local Bus 3.0, 6.8). The message (address, data) comes
+ * from the hypervisor (root/hvcall.h hvcall_map_device_interrupt). */
+#define PCI_CAPABILITY_MSI 0x05
+#define PCI_CAPABILITY_MSIX 0x11
+
+/* Writes the message into the MSI capability and enables it with one vector (6.8.1).
+ * False, with the reason in `why`, when the function has no MSI capability. */
+bool pci_msi_enable(const struct pci_device *d, uint64_t address, uint32_t data, char *why,
+                    size_t why_size);
+
+/* Writes the message into entry 0 of the MSI-X table, unmasked, and enables MSI-X (6.8.2);
+ * the device's vectors all use entry 0. False, with the reason, when the function has no
+ * MSI-X capability or its table does not lie inside the memory BAR it names. */
+bool pci_msix_enable(const struct pci_device *d, uint64_t address, uint32_t data, char *why,
+                     size_t why_size);
+
 #endif

@@ -36,7 +36,7 @@
 #define COMMON_QUEUE_DRIVER 0x28
 #define COMMON_QUEUE_DEVICE 0x30
 #define COMMON_LENGTH 0x38
-#define NO_VECTOR 0xFFFFu
+#define NO_VECTOR VIRTIO_NO_VECTOR
 #define RESET_WAIT_LOOPS 1000000
 
 /* --- the split virtqueue ------------------------------------------------------------- */
@@ -383,6 +383,13 @@ bool virtio_pci_queue_setup(struct virtio_pci *v, uint16_t index, struct virtque
     write64(v->common, COMMON_QUEUE_DEVICE, virtqueue_used_address(q));
     write16(v->common, COMMON_QUEUE_ENABLE, 1);
     return true;
+}
+
+bool virtio_pci_queue_vector(struct virtio_pci *v, uint16_t index, uint16_t vector)
+{
+    write16(v->common, COMMON_QUEUE_SELECT, index);
+    write16(v->common, COMMON_QUEUE_MSIX_VECTOR, vector);
+    return read16(v->common, COMMON_QUEUE_MSIX_VECTOR) == vector;
 }
 
 void virtio_pci_driver_ok(struct virtio_pci *v)

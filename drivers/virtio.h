@@ -3,8 +3,8 @@
  * transport with the modern capabilities (4.1.4). The device is untrusted: every index it
  * writes into a used ring is checked (an id that is not outstanding, a length beyond the
  * buffer, a used index that runs ahead of what was offered) and a broken device marks the
- * queue broken instead of being followed. Polled: no interrupts (MSI-X is later work,
- * once the hypervisor redirects device interrupts to the root).
+ * queue broken instead of being followed. Drivers poll; a queue may also raise an MSI-X
+ * message (virtio_pci_queue_vector) that the hypervisor turns into a wake-up of the root.
  *
  * Buffers are single descriptors; DMA addresses are root GPAs, equal to host physical
  * addresses for the root's own memory (hv/root_partition.c maps it 1:1).
@@ -41,6 +41,8 @@ struct virtq_desc {
 #define VIRTQ_DESC_F_NEXT 1u
 #define VIRTQ_DESC_F_WRITE 2u
 #define VIRTQ_USED_F_NO_NOTIFY 1u
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
+#define VIRTIO_NO_VECTOR 0xFFFFu
 
 struct virtq_used_elem {
     uint32_t id;
@@ -130,6 +132,9 @@ bool virtio_pci_negotiate(struct virtio_pci *v, uint64_t wanted, uint64_t *accep
 /* Sets up queue `index` with ring memory the caller owns (size: min(device max, `size`)). */
 bool virtio_pci_queue_setup(struct virtio_pci *v, uint16_t index, struct virtqueue *q,
                             uint16_t size, char *why, size_t why_size);
+/* Points queue `index` at MSI-X table entry `vector` (VIRTIO_NO_VECTOR: none) and checks the
+ * device took it (4.1.4.3: it answers NO_VECTOR when it cannot). MSI-X must be enabled. */
+bool virtio_pci_queue_vector(struct virtio_pci *v, uint16_t index, uint16_t vector);
 void virtio_pci_driver_ok(struct virtio_pci *v);
 void virtio_pci_notify(struct virtio_pci *v, const struct virtqueue *q, uint16_t index);
 uint8_t virtio_pci_status(struct virtio_pci *v);

@@ -133,6 +133,22 @@ bool virtio_net_start(uint8_t mac[6])
     return true;
 }
 
+bool virtio_net_enable_interrupt(uint64_t msi_address, uint32_t msi_data)
+{
+    char why[96];
+    if (!net.running)
+        return false;
+    if (!pci_msix_enable(net.pci.pci, msi_address, msi_data, why, sizeof(why))) {
+        printf("virtio-net: %s; receive stays polled\n", why);
+        return false;
+    }
+    if (!virtio_pci_queue_vector(&net.pci, QUEUE_RECEIVE, 0)) {
+        printf("virtio-net: the device refused MSI-X entry 0 for receive; receive stays polled\n");
+        return false;
+    }
+    return true;
+}
+
 static void reclaim_transmitted(void)
 {
     uint16_t id;

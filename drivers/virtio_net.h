@@ -28,5 +28,8 @@ bool virtio_net_transmit(const void *frame, size_t length);
 size_t virtio_net_receive(void *buffer, size_t size);
 /* True once the device wrote something impossible (the driver then stops using it). */
 bool virtio_net_broken(void);
+/* Makes the receive queue send this MSI-X message when it fills a buffer (transmit stays
+ * polled); false, with the reason printed, when the device cannot. */
+bool virtio_net_enable_interrupt(uint64_t msi_address, uint32_t msi_data);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "hv/device_interrupt.h"
 #include "hv/guest_memory.h"
 #include "hv/partition.h"
 #include "hv/root_abi.h"
@@ -89,6 +90,9 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_HVFW_SIGNAL_CHILD_EVENT, synic_call_signal_child_event},
     {HVCALL_HVFW_GET_CHILD_EVENTS, synic_call_get_child_events},
     {HVCALL_ASSERT_VIRTUAL_INTERRUPT, root_call_assert_virtual_interrupt},
+    /* Interrupts of the root's physical devices (hv/device_interrupt.h). */
+    {HVCALL_HVFW_MAP_DEVICE_INTERRUPT, device_interrupt_call_map},
+    {HVCALL_HVFW_UNMAP_DEVICE_INTERRUPT, device_interrupt_call_unmap},
 };
 
 static hypercall_handler_fn find_handler(uint16_t code)

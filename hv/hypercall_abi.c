@@ -194,6 +194,11 @@ static const struct hypercall_descriptor descriptors[] = {
            sizeof(struct hvfw_input_signal_child_event), 0),
     SIMPLE(HVCALL_HVFW_GET_CHILD_EVENTS, "HvCallHvfwGetChildEvents", false, false, true,
            sizeof(uint64_t), sizeof(struct hvfw_output_get_child_events)),
+    SIMPLE(HVCALL_HVFW_MAP_DEVICE_INTERRUPT, "HvCallHvfwMapDeviceInterrupt", false, false, true,
+           sizeof(struct hvfw_input_map_device_interrupt),
+           sizeof(struct hvfw_output_map_device_interrupt)),
+    SIMPLE(HVCALL_HVFW_UNMAP_DEVICE_INTERRUPT, "HvCallHvfwUnmapDeviceInterrupt", false, false,
+           true, sizeof(uint64_t), 0),
 };
 
 #undef SIMPLE

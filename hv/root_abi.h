@@ -107,6 +107,34 @@ struct root_boot_info {
 #define HVCALL_HVFW_SIGNAL_CHILD_EVENT 0x7F05u
 #define HVCALL_HVFW_GET_CHILD_EVENTS 0x7F06u
 
+
+/*
+ * Interrupts of the physical devices the root drives (hv/device_interrupt.h).
+ *
+ * HvCallHvfwMapDeviceInterrupt: simple call, struct hvfw_input_map_device_interrupt, output
+ *   struct hvfw_output_map_device_interrupt: the MSI address and data the root writes into
+ *   its device (an MSI capability or an MSI-X table entry) and the id that unmaps it. The
+ *   interrupt wakes root VP `vp_index` (its HLT returns; nothing is injected).
+ *   HV_STATUS_INVALID_VP_INDEX for a VP the root does not have, INVALID_PARAMETER for a
+ *   non-zero reserved field, NO_RESOURCES when HVFW_DEVICE_INTERRUPT_MAX are mapped.
+ * HvCallHvfwUnmapDeviceInterrupt: simple call, input u64 id: INVALID_PARAMETER for an id
+ *   that is not mapped. The root disables the device's message first.
+ */
+#define HVCALL_HVFW_MAP_DEVICE_INTERRUPT 0x7F10u
+#define HVCALL_HVFW_UNMAP_DEVICE_INTERRUPT 0x7F11u
+#define HVFW_DEVICE_INTERRUPT_MAX 32u
+
+struct hvfw_input_map_device_interrupt {
+    uint32_t vp_index;
+    uint32_t reserved;
+};
+
+struct hvfw_output_map_device_interrupt {
+    uint64_t msi_address;
+    uint32_t msi_data;
+    uint32_t interrupt_id;
+};
+
 #define HVFW_ROOT_SINT_CHILD 2
 /* The root's diagnostic echo (root/child_messages.c): a message a child posts to this
  * connection comes back, same type and payload, to its VP 0's SINT HVFW_ECHO_SINT; a

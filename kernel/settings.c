@@ -47,6 +47,7 @@ static const struct setting_rule setting_rules[] = {
     { "root.heartbeat_ms", SETTING_TEXT }, /* root/heartbeat.c checks it */
     { "test.heartbeats", SETTING_TEXT },   /* tests: root/heartbeat.c ends the run */
     { "net", SETTING_TEXT },               /* dhcp|off: root/network.c checks it */
+    { "net.interrupts", SETTING_TEXT },    /* off: the NIC polled only (root/network.c) */
     { "test.echo_port", SETTING_TEXT },    /* tests: root/network.c's TCP echo service */
     { "test.echo_sessions", SETTING_TEXT },/* tests: root/network.c ends the run after K */
     { "test.console_input.", SETTING_TEXT }, /* tests: typed on a child's COM1 (root/) */

@@ -301,3 +301,24 @@ uint16_t hvcall_get_child_events(uint64_t partition_id,
         memcpy(connections, out.connections, sizeof(out.connections));
     return status;
 }
+
+uint16_t hvcall_map_device_interrupt(uint32_t vp_index, uint64_t *msi_address,
+                                     uint32_t *msi_data, uint32_t *interrupt_id)
+{
+    struct hvfw_input_map_device_interrupt in = {vp_index, 0};
+    struct hvfw_output_map_device_interrupt out;
+    uint16_t status = simple_call(HVCALL_HVFW_MAP_DEVICE_INTERRUPT, &in, sizeof(in), &out,
+                                  sizeof(out));
+    if (status == HV_STATUS_SUCCESS) {
+        *msi_address = out.msi_address;
+        *msi_data = out.msi_data;
+        *interrupt_id = out.interrupt_id;
+    }
+    return status;
+}
+
+uint16_t hvcall_unmap_device_interrupt(uint32_t interrupt_id)
+{
+    uint64_t id = interrupt_id;
+    return simple_call(HVCALL_HVFW_UNMAP_DEVICE_INTERRUPT, &id, sizeof(id), NULL, 0);
+}

@@ -73,4 +73,10 @@ uint16_t hvcall_signal_child_event(uint64_t partition_id, uint32_t vp_index, uin
 uint16_t hvcall_get_child_events(uint64_t partition_id,
                                  uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64]);
 
+/* An MSI message for one of the root's devices (hv/device_interrupt.h): the address and data
+ * to program, and the id that unmaps it. The interrupt wakes root VP `vp_index`. */
+uint16_t hvcall_map_device_interrupt(uint32_t vp_index, uint64_t *msi_address,
+                                     uint32_t *msi_data, uint32_t *interrupt_id);
+uint16_t hvcall_unmap_device_interrupt(uint32_t interrupt_id);
+
 #endif

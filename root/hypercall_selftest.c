@@ -248,6 +248,38 @@ static void test_intercepts_and_end(struct selftest *t, uint64_t child)
            hvcall_get_vp_registers(child, 0, &rip, &value, 1), HV_STATUS_INVALID_PARTITION_ID);
 }
 
+/* Device interrupts (hv/device_interrupt.h): every vector of the pool once, distinct, in the
+ * hypervisor's range and aimed at a local APIC; then refusals. Runs before the network maps
+ * its NIC's, and gives them all back. */
+static void test_device_interrupts(struct selftest *t)
+{
+    uint64_t address;
+    uint32_t data, id, ids[HVFW_DEVICE_INTERRUPT_MAX];
+    uint64_t seen = 0;
+    expect(t, "a device interrupt for a VP the root lacks",
+           hvcall_map_device_interrupt(ROOT_MAX_VPS, &address, &data, &id),
+           HV_STATUS_INVALID_VP_INDEX);
+    for (uint32_t i = 0; i < HVFW_DEVICE_INTERRUPT_MAX; i++) {
+        expect(t, "map a device interrupt", hvcall_map_device_interrupt(0, &address, &data, &ids[i]),
+               HV_STATUS_SUCCESS);
+        if (t->failed)
+            return;
+        check(t, "an MSI address at the local APICs", (address & ~0xFF000ull) == 0xFEE00000ull);
+        check(t, "a fixed, edge-triggered vector above the exceptions",
+              data >= 0x20 && data < 0xE0 && !(seen & (1ull << (data & 63))));
+        seen |= 1ull << (data & 63);
+    }
+    expect(t, "a device interrupt beyond the pool",
+           hvcall_map_device_interrupt(0, &address, &data, &id), HV_STATUS_NO_RESOURCES);
+    for (uint32_t i = 0; i < HVFW_DEVICE_INTERRUPT_MAX; i++)
+        expect(t, "unmap a device interrupt", hvcall_unmap_device_interrupt(ids[i]),
+               HV_STATUS_SUCCESS);
+    expect(t, "unmap it twice", hvcall_unmap_device_interrupt(ids[0]),
+           HV_STATUS_INVALID_PARAMETER);
+    expect(t, "unmap an id past the pool", hvcall_unmap_device_interrupt(1000),
+           HV_STATUS_INVALID_PARAMETER);
+}
+
 bool hypercall_selftest_run(void)
 {
     struct selftest t = {0, 0, false};
@@ -267,6 +299,8 @@ bool hypercall_selftest_run(void)
         test_intercepts_and_end(&t, child);
     else if (child)
         hvcall_delete_partition(child);
+    if (!t.failed)
+        test_device_interrupts(&t);
     if (t.failed)
         return false;
     printf("selftest: hypercalls: ok (%u calls, %u refused as expected)\n", t.calls, t.refused);

@@ -50,6 +50,7 @@ struct nic_driver {
     bool (*transmit)(const void *frame, size_t length);
     size_t (*receive)(void *buffer, size_t size);
     bool (*broken)(void);
+    bool (*enable_interrupt)(uint64_t msi_address, uint32_t msi_data);
 };
 
 static bool never_broken(void)
@@ -58,8 +59,10 @@ static bool never_broken(void)
 }
 
 static const struct nic_driver drivers[] = {
-    {"virtio-net", virtio_net_start, virtio_net_transmit, virtio_net_receive, virtio_net_broken},
-    {"e1000e", e1000e_start, e1000e_transmit, e1000e_receive, never_broken},
+    {"virtio-net", virtio_net_start, virtio_net_transmit, virtio_net_receive, virtio_net_broken,
+     virtio_net_enable_interrupt},
+    {"e1000e", e1000e_start, e1000e_transmit, e1000e_receive, never_broken,
+     e1000e_enable_interrupt},
 };
 
 static struct {
@@ -70,6 +73,7 @@ static struct {
     struct netif netif;
     uint8_t mac[6];
     volatile struct hv_message *slot;
+    bool interrupt;               /* the NIC's receive interrupt wakes the worker */
     uint8_t frame[VIRTIO_NET_FRAME_MAX > E1000E_FRAME_MAX ? VIRTIO_NET_FRAME_MAX : E1000E_FRAME_MAX];
     uint8_t output[VSWITCH_FRAME_MAX]; /* lwIP's frame on its way to the switch */
     struct vswitch vswitch;
@@ -373,6 +377,37 @@ static void echo_start(const char *cmdline)
 
 /* --- start and poll ------------------------------------------------------------------- */
 
+/* The NIC's receive interrupt, redirected by the hypervisor to root VP 0 (the worker). */
+static void interrupt_start(const char *cmdline)
+{
+    char value[8];
+    if (cmdline_get(cmdline, "net.interrupts", value, sizeof(value))) {
+        if (strcmp(value, "off") == 0) {
+            printf("root: network: net.interrupts=off: the NIC is polled every %u ms\n",
+                   NETWORK_POLL_MS);
+            return;
+        }
+        if (strcmp(value, "on") != 0)
+            printf("root: network: net.interrupts=%.8s is not on or off; using on\n", value);
+    }
+    uint64_t address;
+    uint32_t data, id;
+    uint16_t status = hvcall_map_device_interrupt(0, &address, &data, &id);
+    if (status != HV_STATUS_SUCCESS) {
+        printf("root: network: the hypervisor gave no device interrupt (status %#x); the NIC "
+               "is polled every %u ms\n", status, NETWORK_POLL_MS);
+        return;
+    }
+    network.interrupt = network.nic->enable_interrupt(address, data);
+    if (!network.interrupt) {
+        hvcall_unmap_device_interrupt(id);
+        printf("root: network: the NIC is polled every %u ms\n", NETWORK_POLL_MS);
+        return;
+    }
+    printf("root: network: %s receive interrupts through the hypervisor (device interrupt %u)\n",
+           network.nic->name, id);
+}
+
 static void wake_timer_start(void)
 {
     uint64_t simp = rdmsr(HV_X64_MSR_SIMP);
@@ -383,7 +418,8 @@ static void wake_timer_start(void)
     network.slot = (volatile struct hv_message *)(uintptr_t)(simp & ~0xFFFull) + NETWORK_SINT;
     uint32_t config = HV_X64_MSR_STIMER0_CONFIG + 2 * NETWORK_STIMER;
     wrmsr(config, 0);
-    wrmsr(config + 1, NETWORK_POLL_MS * 10000ull); /* 100 ns units */
+    uint64_t period_ms = network.interrupt ? NETWORK_TIMER_MS : NETWORK_POLL_MS;
+    wrmsr(config + 1, period_ms * 10000ull); /* 100 ns units */
     wrmsr(config, ((uint64_t)NETWORK_SINT << HV_STIMER_SINT_SHIFT) | HV_STIMER_PERIODIC |
                       HV_STIMER_ENABLE);
 }
@@ -453,6 +489,7 @@ bool network_start(const char *cmdline)
         return false;
     }
     network.up = true;
+    interrupt_start(cmdline);
     wake_timer_start();
     echo_start(cmdline);
     return true;

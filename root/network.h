@@ -10,11 +10,12 @@
  *   net=dhcp | net=off                 DHCP (the default) or no network at all
  * A malformed value gets a warning and DHCP (the hypervisor's settings check reports it too).
  *
- * Polled: network_poll() runs from the worker loop on root VP 0 (root/worker.c); while a NIC
- * exists, a periodic synthetic timer (STIMER1 -> NETWORK_SINT) wakes that loop every
- * NETWORK_POLL_MS so lwIP's timers and the receive queue are served while nothing else
- * happens. Interrupts from the NIC are later work (the hypervisor owns interrupts and does
- * not redirect device interrupts to the root yet).
+ * network_poll() runs from the worker loop on root VP 0 (root/worker.c). The NIC's receive
+ * interrupt is an MSI/MSI-X message the hypervisor gave (hv/device_interrupt.h): it wakes
+ * that VP, whose loop then polls. A periodic synthetic timer (STIMER1 -> NETWORK_SINT) wakes
+ * it too, every NETWORK_TIMER_MS for lwIP's timers, or every NETWORK_POLL_MS when the NIC
+ * has no interrupt (`net.interrupts=off`, or a device without MSI/MSI-X): then that timer
+ * is what serves the receive queue.
  *
  * The virtual switch (vsp/vswitch.h, docs/ARCHITECTURE.md "Network VSP and the virtual
  * switch"): the NIC is its external port and lwIP's interface an internal port under the
@@ -36,6 +37,7 @@
 
 #define NETWORK_SINT 4
 #define NETWORK_POLL_MS 2
+#define NETWORK_TIMER_MS 20
 
 /* Finds the NIC and brings the interface up (after lwip_init). False if there is no usable
  * NIC or the command line says net=off; the root runs on without a network. */

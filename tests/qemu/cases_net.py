@@ -133,12 +133,17 @@ def net_case(name, append, device, expect, host=None, exit_status=0, reject=None
 ECHO = "test.echo_port=%d test.echo_sessions=1" % ECHO_PORT
 ECHO_DONE = r"^root: network: 1 echo sessions done; shutting down$"
 
+
+def interrupt_line(nic):
+    return (r"^root: network: %s receive interrupts through the hypervisor \(device interrupt 0\)$"
+            % nic)
+
 CASES = [
     # Transitional virtio-net (QEMU's default), DHCP: 10.0.2.15 from slirp.
     net_case("net-virtio-dhcp", "net=dhcp " + ECHO, "virtio-net-pci",
              [r"^virtio-net: 00:[0-9a-f]{2}\.0 device 1000$",
               r"^root: network: test echo service on TCP port 7$",
-              network_line("10.0.2.15/24", "dhcp"), ECHO_DONE],
+              interrupt_line("virtio-net"), network_line("10.0.2.15/24", "dhcp"), ECHO_DONE],
              host=echo_check()),
 
     # Modern-only virtio-net (device 0x1041), static address and gateway.
@@ -148,15 +153,16 @@ CASES = [
               network_line("10.0.2.15/24", "static"), ECHO_DONE],
              host=echo_check(bulk_bytes=64 * 1024, round_trips=5)),
 
-    # A malformed net.ip: a warning, then DHCP.
-    net_case("net-bad-ip", "net.ip=10.0.2.300/24 " + ECHO, "virtio-net-pci",
+    # A malformed net.ip: a warning, then DHCP; the NIC polled, not interrupt-driven.
+    net_case("net-bad-ip", "net.ip=10.0.2.300/24 net.interrupts=off " + ECHO, "virtio-net-pci",
              [r"^root: network: net.ip=10.0.2.300/24 is not A.B.C.D\[/1-32\]; using DHCP$",
+              r"^root: network: net.interrupts=off: the NIC is polled every 2 ms$",
               network_line("10.0.2.15/24", "dhcp"), ECHO_DONE],
              host=echo_check(bulk_bytes=4096, round_trips=2)),
 
     # The Intel 82574L (legacy descriptors), DHCP.
     net_case("net-e1000e-dhcp", "net=dhcp " + ECHO, "e1000e",
-             [r"^e1000e: 00:[0-9a-f]{2}\.0 device 10d3 \(82574L\)$",
+             [r"^e1000e: 00:[0-9a-f]{2}\.0 device 10d3 \(82574L\)$", interrupt_line("e1000e"),
               network_line("10.0.2.15/24", "dhcp", "e1000e"), ECHO_DONE],
              host=echo_check()),
 
