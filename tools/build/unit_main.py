@@ -8,6 +8,10 @@ with open(out, "w") as f:
     for s in suites:
         f.write("Suite *%s_suite(void);\n" % s)
     f.write("\nint main(void)\n{\n")
+    # Check's per-test timeouts (4 s by default) are for hangs, not speed: a loaded CI host
+    # running sanitized builds beside QEMU timed out tests that pass in well under a second
+    # alone. Scaled up unless the caller set its own multiplier.
+    f.write('    setenv("CK_TIMEOUT_MULTIPLIER", "8", 0);\n')
     f.write("    SRunner *runner = srunner_create(NULL);\n")
     for s in suites:
         f.write("    srunner_add_suite(runner, %s_suite());\n" % s)
