@@ -7,11 +7,7 @@
 #include <string.h>
 
 #include "drivers/virtio.h"
-
-#define SIZE 8
-
-static void *ring_memory;
-static struct virtqueue q;
+#include "tests/unit/virtqueue_fixture.h"
 
 /* The device side: reads the avail ring, writes the used ring (virtio 1.2, 2.7). */
 struct device {
@@ -44,18 +40,6 @@ static void device_put_used(struct device *dev, uint32_t id, uint32_t len)
     ring[dev->used_idx % q.size].len = len;
     dev->used_idx++;
     q.used[1] = dev->used_idx;
-}
-
-static void setup(void)
-{
-    ring_memory = aligned_alloc(4096, virtqueue_memory_size(SIZE));
-    memset(ring_memory, 0, virtqueue_memory_size(SIZE));
-    ck_assert(virtqueue_init(&q, SIZE, ring_memory));
-}
-
-static void teardown(void)
-{
-    free(ring_memory);
 }
 
 START_TEST(layout_follows_the_spec)
@@ -202,7 +186,7 @@ Suite *virtqueue_suite(void)
 {
     Suite *s = suite_create("virtqueue");
     TCase *tc = tcase_create("virtqueue");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, virtqueue_fixture_setup, virtqueue_fixture_teardown);
     tcase_add_test(tc, layout_follows_the_spec);
     tcase_add_test(tc, buffers_go_round_many_times);
     tcase_add_test(tc, full_queue_refuses_and_completes_out_of_order);

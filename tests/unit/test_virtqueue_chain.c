@@ -9,23 +9,7 @@
 #include <string.h>
 
 #include "drivers/virtio.h"
-
-#define SIZE 8
-
-static void *ring_memory;
-static struct virtqueue q;
-
-static void setup(void)
-{
-    ring_memory = aligned_alloc(4096, virtqueue_memory_size(SIZE));
-    memset(ring_memory, 0, virtqueue_memory_size(SIZE));
-    ck_assert(virtqueue_init(&q, SIZE, ring_memory));
-}
-
-static void teardown(void)
-{
-    free(ring_memory);
-}
+#include "tests/unit/virtqueue_fixture.h"
 
 static uint16_t used_idx;
 
@@ -153,7 +137,7 @@ Suite *virtqueue_chain_suite(void)
 {
     Suite *s = suite_create("virtqueue_chain");
     TCase *tc = tcase_create("chain");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, virtqueue_fixture_setup, virtqueue_fixture_teardown);
     tcase_add_test(tc, a_chain_links_its_descriptors);
     tcase_add_test(tc, chains_go_round_and_the_queue_fills);
     tcase_add_test(tc, bad_chains_are_refused);
