@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "drivers/pci.h"
+#include "drivers/nvme.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/cmdline.h"
 #include "root/disk.h"
@@ -20,6 +21,7 @@ static struct {
     bool store_open;
     struct store store;
     struct root_boot_info merged; /* root_boot_info once stored settings apply */
+    uint32_t request_bytes;       /* the disk driver's largest request */
 } storage;
 
 struct store *storage_store(void)
@@ -43,6 +45,44 @@ static bool blk_flush(void *context)
 {
     (void)context;
     return virtio_blk_flush();
+}
+
+static bool nvme_io_read(void *context, uint64_t sector, uint32_t count, void *buffer)
+{
+    (void)context;
+    return nvme_read(sector, count, buffer);
+}
+
+static bool nvme_io_write(void *context, uint64_t sector, uint32_t count, const void *buffer)
+{
+    (void)context;
+    return nvme_write(sector, count, buffer);
+}
+
+static bool nvme_io_flush(void *context)
+{
+    (void)context;
+    return nvme_flush();
+}
+
+/* The first disk found: a virtio-blk device, else an NVMe controller's namespace 1. */
+static bool disk_driver_start(struct disk_io *io, uint32_t *request_bytes)
+{
+    if (virtio_blk_start()) {
+        const struct virtio_blk_info *info = virtio_blk_info();
+        *io = (struct disk_io){info->sector_count, blk_read, blk_write, blk_flush, NULL,
+                               info->read_only};
+        *request_bytes = info->request_bytes;
+        return true;
+    }
+    if (nvme_start()) {
+        const struct nvme_info *info = nvme_info();
+        *io = (struct disk_io){info->sector_count, nvme_io_read, nvme_io_write, nvme_io_flush,
+                               NULL, false};
+        *request_bytes = info->request_bytes;
+        return true;
+    }
+    return false;
 }
 
 static enum disk_format_mode format_mode(const char *cmdline)
@@ -233,7 +273,7 @@ static bool bench(const char *name)
            "read %lu.%lu MB/s (requests of up to %u KiB), data checked\n",
            name, (unsigned long)(bytes / MIB), (unsigned long)(w / 10), (unsigned long)(w % 10),
            (unsigned long)(r / 10), (unsigned long)(r % 10),
-           virtio_blk_info()->request_bytes / 1024);
+           storage.request_bytes / 1024);
     return true;
 }
 
@@ -241,14 +281,12 @@ bool storage_start(void)
 {
     const char *cmdline = root_boot_info->cmdline;
     pci_scan_devices();
-    if (!virtio_blk_start()) {
-        printf("root: disk: no usable disk (virtio-blk); settings from the command line "
-               "only\n");
+    struct disk_io io;
+    if (!disk_driver_start(&io, &storage.request_bytes)) {
+        printf("root: disk: no usable disk (virtio-blk or NVMe); settings from the command "
+               "line only\n");
         return true;
     }
-    const struct virtio_blk_info *info = virtio_blk_info();
-    struct disk_io io = {info->sector_count, blk_read, blk_write, blk_flush, NULL,
-                         info->read_only};
     char why[DISK_WHY_MAX];
     enum disk_attach_result result = disk_attach(&io, format_mode(cmdline), why, sizeof(why));
     switch (result) {
@@ -258,7 +296,7 @@ bool storage_start(void)
     case DISK_NOT_HVFW:
         printf("root: disk: %lu MiB holding %s: not an hvfw disk, left alone (disk.format=1 "
                "on the firmware command line formats it); settings from the command line "
-               "only\n", (unsigned long)(info->sector_count / MIB_SECTORS), why);
+               "only\n", (unsigned long)(io.sector_count / MIB_SECTORS), why);
         return true;
     case DISK_ATTACHED:
     case DISK_FORMATTED:
@@ -267,7 +305,7 @@ bool storage_start(void)
     const struct disk_layout *layout = disk_layout();
     printf("root: disk: hvfw disk %s: %lu MiB, %u extent(s), generation %lu%s%s\n",
            result == DISK_FORMATTED ? "formatted (disk.format)" : "found",
-           (unsigned long)(info->sector_count / MIB_SECTORS), layout->extent_count,
+           (unsigned long)(io.sector_count / MIB_SECTORS), layout->extent_count,
            (unsigned long)layout->generation, why[0] ? "; " : "", why);
     struct disk_volume *store_volume = disk_volume_open("store");
     if (result == DISK_FORMATTED && !store_erase(&storage.store, &store_volume->io))

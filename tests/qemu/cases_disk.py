@@ -18,6 +18,8 @@ virtio-blk.
                     keys it ignores.
   disk-read-only    a read-only virtio-blk disk (VIRTIO_BLK_F_RO) with disk.format=1: the
                     format fails with a clear line, the boot goes on, nothing is written.
+  disk-persist-nvme disk-persist with the image behind QEMU's NVMe controller
+                    (drivers/nvme.c) instead of virtio-blk.
 """
 import hashlib
 import os
@@ -29,7 +31,7 @@ import zlib
 from cases import CLEAN_REJECT
 
 MIB = 1024 * 1024
-DISK_REJECT = CLEAN_REJECT + [r"virtio-blk: .*(not used|stopped)"]
+DISK_REJECT = CLEAN_REJECT + [r"(virtio-blk|nvme): .*(not used|stopped)"]
 
 
 def image_path(out, name):
@@ -43,9 +45,9 @@ def fresh_image(path, size):
         f.truncate(size)
 
 
-def drive(path):
-    return ["-drive", "file=%s,if=none,id=d0,format=raw" % path,
-            "-device", "virtio-blk-pci,drive=d0"]
+def drive(path, nvme=False):
+    device = "nvme,drive=d0,serial=hvfw-test" if nvme else "virtio-blk-pci,drive=d0"
+    return ["-drive", "file=%s,if=none,id=d0,format=raw" % path, "-device", device]
 
 
 def kernel(out, append):
@@ -56,8 +58,10 @@ def kernel(out, append):
 
 FIRST_APPEND = ("net=dhcp disk.format=1 disk.bench=32 disk.set.net=off disk.set.mgmt.port=8444 "
                 "test.disk_bench=bench")
+FIRST_DEVICE = {False: r"^virtio-blk: 64 MiB \(131072 sectors\)",
+                True: r'^nvme: "QEMU NVMe Ctrl": 64 MiB, 512-byte blocks, requests of up to '
+                      r'\d+ KiB, volatile write cache \(flushed\)$'}
 FIRST_EXPECT = [
-    r"^virtio-blk: 64 MiB \(131072 sectors\)",
     r"^root: disk: hvfw disk formatted \(disk\.format\): 64 MiB, 1 extent\(s\)",
     r"^root: disk: volume bench created, 32 MiB$",
     r"^root: store: empty$",
@@ -94,6 +98,7 @@ def check_image_after_first_boot(path):
 
 
 def boot_persist(case, out):
+    nvme = case["name"].endswith("-nvme")
     path = image_path(out, case["name"])
     fresh_image(path, 64 * MIB)
     log_path = os.path.join(out, case["name"] + ".first.log")
@@ -101,7 +106,7 @@ def boot_persist(case, out):
                "-nodefaults", "-display", "none", "-monitor", "none", "-no-reboot",
                "-serial", "file:" + log_path,
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    command += kernel(out, FIRST_APPEND) + drive(path)
+    command += kernel(out, FIRST_APPEND) + drive(path, nvme)
     status = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, timeout=120).returncode
     with open(log_path, "rb") as f:
@@ -109,6 +114,8 @@ def boot_persist(case, out):
     problems = [] if status == 1 else ["first boot: QEMU exit status %d" % status]
     problems += ["first boot: missing /%s/" % p for p in FIRST_EXPECT
                  if not re.search(p, log, re.MULTILINE)]
+    if not re.search(FIRST_DEVICE[nvme], log, re.MULTILINE):
+        problems.append("first boot: missing /%s/" % FIRST_DEVICE[nvme])
     problems += ["first boot: unwanted /%s/" % p for p in DISK_REJECT
                  if re.search(p, log, re.MULTILINE)]
     problems += check_image_after_first_boot(path)
@@ -118,7 +125,7 @@ def boot_persist(case, out):
     if problems:
         # run_case reports a ValueError as the case's failure.
         raise ValueError("; ".join(problems) + " (see %s)" % log_path)
-    return kernel(out, "net=dhcp mgmt.port=8443") + drive(path)
+    return kernel(out, "net=dhcp mgmt.port=8443") + drive(path, nvme)
 
 
 # --- disk-foreign ----------------------------------------------------------------------
@@ -267,3 +274,7 @@ CASES = [
         "host_after": r"^hvfw: ready",
     },
 ]
+
+# The same two boots with the disk behind an NVMe controller (drivers/nvme.c).
+CASES.append(dict(next(c for c in CASES if c["name"] == "disk-persist"),
+                  name="disk-persist-nvme"))
