@@ -69,6 +69,10 @@
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_PK_WRITE_C
 #define MBEDTLS_RSA_C
+/* SHA-1 only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455 4.2.2), not a
+ * signature: TLS 1.2 keeps mbedTLS's default hash list, which leaves SHA-1 out of key
+ * exchanges unless MBEDTLS_TLS_DEFAULT_ALLOW_SHA1_IN_KEY_EXCHANGE (not set here). */
+#define MBEDTLS_SHA1_C
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA512_C
 #define MBEDTLS_X509_USE_C

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "root/mgmt_console.h"
+#include "root/mgmt_events.h"
 #include "root/mgmt_json.h"
 #include "root/mgmt_router.h"
 
@@ -16,8 +18,8 @@
 
 /* The statuses /metrics counts; the last slot takes any other. */
 static const int counted_statuses[MGMT_API_STATUS_SLOTS - 1] = {
-    200, 201, 202, 204, 400, 401, 404, 405, 408, 409, 413, 414, 417, 429, 431, 500, 501, 503,
-    505, 507,
+    101, 200, 201, 202, 204, 400, 401, 404, 405, 408, 409, 413, 414, 417, 426, 429, 431, 500,
+    501, 503, 505, 507,
 };
 
 static size_t status_slot(int status)
@@ -46,6 +48,7 @@ static const char *error_code(int status)
     case 413: return "too_large";
     case 414: return "uri_too_long";
     case 417: return "expectation_failed";
+    case 426: return "upgrade_required";
     case 429: return "rate_limited";
     case 431: return "headers_too_large";
     case 501: return "not_implemented";
@@ -67,12 +70,15 @@ struct call {
     bool overflow;
     int status;
     const char *content_type;
-    char extra[128];      /* header lines: Allow, Retry-After, WWW-Authenticate */
+    char extra[192];      /* header lines: Allow, Retry-After, WWW-Authenticate, Upgrade */
     char log_reason[160]; /* why a request was refused, for the log */
     /* A change is made once: a handler run again for a larger buffer only writes. */
     bool acted;
     int acted_status;
     char acted_why[160];
+    uint64_t now_ms;
+    char upgrade_console[MGMT_API_NAME_MAX + 1]; /* a 101 to this partition's console */
+    uint64_t upgrade_position;
 };
 
 static void api_log(struct mgmt_api *api, const char *fmt, ...)
@@ -234,8 +240,7 @@ static void list_partitions(void *context, const struct mgmt_route_match *match)
     set_json(call, 200, &w);
 }
 
-/* Names as root/child_config.h accepts them: letters, digits, '-', '_', '.'. */
-static bool name_valid(const char *name)
+bool mgmt_api_name_valid(const char *name)
 {
     size_t length = strlen(name);
     if (length == 0 || length > MGMT_API_NAME_MAX)
@@ -253,7 +258,7 @@ static void get_partition(void *context, const struct mgmt_route_match *match)
 {
     struct call *call = context;
     const char *name = match->params[0];
-    if (!name_valid(name)) {
+    if (!mgmt_api_name_valid(name)) {
         fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
         return;
     }
@@ -347,6 +352,19 @@ static void get_metrics(void *context, const struct mgmt_route_match *match)
                 "hvfw_api_auth_rate_limited_total %llu\n",
                 (unsigned long long)api->auth->failures,
                 (unsigned long long)api->auth->rate_limited);
+    text_append(call,
+                "# HELP hvfw_console_streams_total Console WebSocket streams opened.\n"
+                "# TYPE hvfw_console_streams_total counter\n"
+                "hvfw_console_streams_total %llu\n"
+                "# HELP hvfw_console_lost_bytes_total Console output a slow stream lost.\n"
+                "# TYPE hvfw_console_lost_bytes_total counter\n"
+                "hvfw_console_lost_bytes_total %llu\n"
+                "# HELP hvfw_console_input_bytes_total Bytes typed into consoles.\n"
+                "# TYPE hvfw_console_input_bytes_total counter\n"
+                "hvfw_console_input_bytes_total %llu\n",
+                (unsigned long long)mgmt_console_stats.streams_opened,
+                (unsigned long long)mgmt_console_stats.lost_bytes,
+                (unsigned long long)mgmt_console_stats.input_bytes);
     call->status = 200;
     call->content_type = METRICS_TYPE;
 }
@@ -479,7 +497,7 @@ static void act(struct call *call, const struct mgmt_route_match *match,
                 enum mgmt_api_action action)
 {
     const char *name = match->params[0];
-    if (!name_valid(name)) {
+    if (!mgmt_api_name_valid(name)) {
         fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
         return;
     }
@@ -555,7 +573,7 @@ static void create_partition(void *context, const struct mgmt_route_match *match
             !member_u32(call, &doc, 0, "memory_mib", &spec.memory_mib) ||
             !member_u32(call, &doc, 0, "vps", &spec.vp_count))
             return;
-        if (!name_valid(spec.name)) {
+        if (!mgmt_api_name_valid(spec.name)) {
             fail(call, 400, "a partition name has 1 to 32 letters, digits, '-', '_' or '.'");
             return;
         }
@@ -584,6 +602,92 @@ static void create_partition(void *context, const struct mgmt_route_match *match
     answer_outcome(call, spec.name);
 }
 
+/* --- for resources served by other modules (mgmt_api.h) ------------------------------------ */
+
+const struct mgmt_http_request *mgmt_api_call_request(void *context)
+{
+    return ((struct call *)context)->request;
+}
+
+uint64_t mgmt_api_call_now_ms(void *context)
+{
+    return ((struct call *)context)->now_ms;
+}
+
+char *mgmt_api_call_body(void *context, size_t *size)
+{
+    struct call *call = context;
+    *size = call->body_size;
+    return call->body;
+}
+
+void mgmt_api_call_answer(void *context, int status, const char *content_type, size_t length)
+{
+    struct call *call = context;
+    call->status = status;
+    call->content_type = content_type;
+    call->body_length = length <= call->body_size ? length : 0;
+}
+
+void mgmt_api_call_overflow(void *context)
+{
+    ((struct call *)context)->overflow = true;
+}
+
+void mgmt_api_call_json(void *context, int status, struct mgmt_json_writer *w)
+{
+    set_json(context, status, w);
+}
+
+void mgmt_api_call_fail(void *context, int status, const char *message)
+{
+    fail(context, status, message);
+}
+
+bool mgmt_api_call_header(void *context, const char *lines)
+{
+    struct call *call = context;
+    size_t used = strlen(call->extra), length = strlen(lines);
+    if (used + length + 1 > sizeof(call->extra))
+        return false;
+    memcpy(call->extra + used, lines, length + 1);
+    return true;
+}
+
+bool mgmt_api_query_number(const char *query, const char *name, bool *present, uint64_t *value,
+                           const char **why)
+{
+    *present = false;
+    *value = 0;
+    if (!*query)
+        return true;
+    size_t name_length = strlen(name);
+    if (strncmp(query, name, name_length) != 0 || query[name_length] != '=') {
+        *why = "unknown query parameter";
+        return false;
+    }
+    const char *p = query + name_length + 1;
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || digits > 19 || p[digits] != '\0') {
+        *why = "the query parameter is not a decimal number";
+        return false;
+    }
+    for (size_t i = 0; i < digits; i++)
+        *value = *value * 10 + (uint64_t)(p[i] - '0');
+    *present = true;
+    return true;
+}
+
+void mgmt_api_call_upgrade_console(void *context, const char *partition, uint64_t position)
+{
+    struct call *call = context;
+    call->upgrade_position = position;
+    call->status = 101;
+    call->content_type = NULL;
+    call->body_length = 0;
+    snprintf(call->upgrade_console, sizeof(call->upgrade_console), "%s", partition);
+}
+
 static const struct mgmt_route routes[] = {
     { MGMT_HTTP_GET, "/v1/host", get_host },
     { MGMT_HTTP_GET, "/v1/partitions", list_partitions },
@@ -594,6 +698,8 @@ static const struct mgmt_route routes[] = {
     { MGMT_HTTP_POST, "/v1/partitions/{name}/stop", stop_partition },
     { MGMT_HTTP_POST, "/v1/partitions/{name}/reset", reset_partition },
     { MGMT_HTTP_GET, "/metrics", get_metrics },
+    { MGMT_HTTP_GET, "/v1/events", mgmt_events_get },
+    { MGMT_HTTP_GET, "/v1/partitions/{name}/console", mgmt_console_get },
 };
 
 /* --- requests ------------------------------------------------------------------------------- */
@@ -617,6 +723,12 @@ static bool authenticate(struct call *call, const struct mgmt_auth_source *sourc
         mgmt_auth_check(call->api->auth, source,
                         request->has_authorization ? request->authorization : NULL, now_ms,
                         &retry_after_s);
+    char address[48];
+    mgmt_auth_source_format(source, address, sizeof(address));
+    if (result == MGMT_AUTH_OK)
+        mgmt_event_login_ok(&mgmt_events, now_ms, address);
+    else if (result == MGMT_AUTH_MALFORMED || result == MGMT_AUTH_WRONG)
+        mgmt_event_record(&mgmt_events, now_ms, MGMT_EVENT_LOGIN_FAILED, NULL, address);
     switch (result) {
     case MGMT_AUTH_OK:
         return true;
@@ -646,6 +758,8 @@ static void route(struct call *call)
 {
     call->overflow = false;
     call->body_length = 0;
+    call->extra[0] = '\0';
+    call->upgrade_console[0] = '\0';
     struct mgmt_route_match match;
     int status = mgmt_router_match(routes, sizeof(routes) / sizeof(routes[0]),
                                    call->request->method, call->request->path, &match);
@@ -678,6 +792,8 @@ static bool finish(struct call *call, bool keep_alive, bool head_only,
     memcpy(data + head, call->body, body_length);
     out->status = call->status;
     out->keep_alive = keep_alive;
+    memcpy(out->upgrade_console, call->upgrade_console, sizeof(out->upgrade_console));
+    out->upgrade_position = call->upgrade_position;
     out->data = data;
     out->length = head + body_length;
     call->api->requests[status_slot(call->status)]++;
@@ -701,7 +817,7 @@ bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *reque
                      const struct mgmt_auth_source *source, uint64_t now_ms,
                      struct mgmt_api_response *out)
 {
-    struct call call = { .api = api, .request = request };
+    struct call call = { .api = api, .request = request, .now_ms = now_ms };
     call.body_size = FIRST_BODY_SIZE;
     call.body = malloc(call.body_size);
     if (!call.body)
@@ -721,11 +837,12 @@ bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *reque
         call.body = small;
         call.body_size = sizeof(small);
         call.extra[0] = '\0';
+        call.upgrade_console[0] = '\0';
         fail(&call, 500, "the response does not fit in the root's memory");
     }
     if (call.status >= 400)
         log_refusal(api, source, request, &call);
-    bool ok = finish(&call, request->keep_alive && call.status != 500,
+    bool ok = finish(&call, (request->keep_alive || call.status == 101) && call.status != 500,
                      request->method == MGMT_HTTP_HEAD, out);
     if (call.body != small)
         free(call.body);

@@ -87,7 +87,7 @@ struct mgmt_api_source {
 };
 
 /* Statuses counted for /metrics; others fall in the last slot. */
-#define MGMT_API_STATUS_SLOTS 21
+#define MGMT_API_STATUS_SLOTS 23
 
 struct mgmt_api {
     struct mgmt_auth *auth;
@@ -99,6 +99,10 @@ struct mgmt_api {
 struct mgmt_api_response {
     int status;
     bool keep_alive; /* false: close the connection once it is sent */
+    /* After a 101: the connection carries this partition's console (root/mgmt_console.h)
+     * from the byte after the response on; "" otherwise. */
+    char upgrade_console[MGMT_API_NAME_MAX + 1];
+    uint64_t upgrade_position; /* where in its scroll-back the stream starts */
     char *data;
     size_t length;
 };
@@ -116,6 +120,36 @@ bool mgmt_api_handle(struct mgmt_api *api, const struct mgmt_http_request *reque
  * 503/408 from the server); the connection closes after it. */
 bool mgmt_api_refuse(struct mgmt_api *api, int status, const char *reason,
                      const struct mgmt_auth_source *source, struct mgmt_api_response *out);
+
+/*
+ * For resources served by other modules (root/mgmt_events.c, root/mgmt_console.c): their
+ * route handlers get the call being answered as `context` and answer through these.
+ */
+struct mgmt_json_writer;
+const struct mgmt_http_request *mgmt_api_call_request(void *context);
+uint64_t mgmt_api_call_now_ms(void *context);
+/* The buffer for the body and its size. */
+char *mgmt_api_call_body(void *context, size_t *size);
+/* `length` bytes of the body buffer are the answer. */
+void mgmt_api_call_answer(void *context, int status, const char *content_type, size_t length);
+/* The body did not fit: the handler runs again with a larger buffer (so it must be safe to
+ * run twice). */
+void mgmt_api_call_overflow(void *context);
+/* A JSON body written into the body buffer (an overflow when the writer failed). */
+void mgmt_api_call_json(void *context, int status, struct mgmt_json_writer *w);
+/* An error answer (docs/api.md, "Errors"), logged with `message`. */
+void mgmt_api_call_fail(void *context, int status, const char *message);
+/* Header lines (each ending in CRLF) added to the answer; false if they do not fit. */
+bool mgmt_api_call_header(void *context, const char *lines);
+/* The answer is a 101 that turns the connection into `partition`'s console stream from
+ * `position` of its scroll-back on; the handler has added the protocol's header lines. */
+void mgmt_api_call_upgrade_console(void *context, const char *partition, uint64_t position);
+/* A query of at most the one parameter `name=DECIMAL` (up to 19 digits): true with
+ * *present false for an empty query, true with the value, else false with `why` set. */
+bool mgmt_api_query_number(const char *query, const char *name, bool *present, uint64_t *value,
+                           const char **why);
+/* Names as root/child_config.h accepts them: 1 to 32 letters, digits, '-', '_', '.'. */
+bool mgmt_api_name_valid(const char *name);
 
 /* Requests answered with `status` so far. */
 uint64_t mgmt_api_requests(const struct mgmt_api *api, int status);

@@ -23,6 +23,7 @@ const char *mgmt_http_method_name(enum mgmt_http_method method)
 const char *mgmt_http_reason(int status)
 {
     switch (status) {
+    case 101: return "Switching Protocols";
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";
@@ -40,6 +41,7 @@ const char *mgmt_http_reason(int status)
     case 415: return "Unsupported Media Type";
     case 417: return "Expectation Failed";
     case 429: return "Too Many Requests";
+    case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -171,7 +173,8 @@ static bool parse_request_line(struct mgmt_http_parser *parser, const char *line
 
 struct field_counts {
     unsigned host, content_length, transfer_encoding, authorization, content_type;
-    bool close, keep_alive;
+    unsigned upgrade, websocket_key, websocket_version;
+    bool close, keep_alive, upgrade_option;
 };
 
 static bool parse_content_length(struct mgmt_http_parser *parser, const char *value,
@@ -205,6 +208,8 @@ static void parse_connection(struct field_counts *counts, const char *value, siz
             counts->close = true;
         else if (equal_nocase(value + start, i - start, "keep-alive"))
             counts->keep_alive = true;
+        else if (equal_nocase(value + start, i - start, "upgrade"))
+            counts->upgrade_option = true;
     }
 }
 
@@ -264,6 +269,21 @@ static bool parse_field(struct mgmt_http_parser *parser, struct field_counts *co
             return fail(parser, 400, "repeated Content-Type");
         return copy_value(parser, request->content_type, sizeof(request->content_type), value,
                           value_length);
+    } else if (equal_nocase(line, name_length, "upgrade")) {
+        if (++counts->upgrade > 1)
+            return fail(parser, 400, "repeated Upgrade");
+        return copy_value(parser, request->upgrade, sizeof(request->upgrade), value,
+                          value_length);
+    } else if (equal_nocase(line, name_length, "sec-websocket-key")) {
+        if (++counts->websocket_key > 1) /* RFC 6455 4.2.1: exactly one */
+            return fail(parser, 400, "repeated Sec-WebSocket-Key");
+        return copy_value(parser, request->websocket_key, sizeof(request->websocket_key),
+                          value, value_length);
+    } else if (equal_nocase(line, name_length, "sec-websocket-version")) {
+        if (++counts->websocket_version > 1)
+            return fail(parser, 400, "repeated Sec-WebSocket-Version");
+        return copy_value(parser, request->websocket_version,
+                          sizeof(request->websocket_version), value, value_length);
     } else if (equal_nocase(line, name_length, "expect")) {
         /* 100-continue needs no interim answer: the client sends the body after a wait
          * (RFC 9110 10.1.1); any other expectation cannot be met. */
@@ -306,6 +326,7 @@ static bool parse_head(struct mgmt_http_parser *parser)
         return fail(parser, 400, "missing or repeated Host");
     if (request->content_length > MGMT_HTTP_BODY_MAX)
         return fail(parser, 413, "body larger than the limit");
+    request->connection_upgrade = counts.upgrade_option;
     request->keep_alive = request->minor_version == 1 ? !counts.close
                                                       : counts.keep_alive && !counts.close;
     request->body = parser->body;
@@ -368,9 +389,9 @@ size_t mgmt_http_write_head(char *out, size_t size, int status, const char *cont
     char type_line[MGMT_HTTP_CONTENT_TYPE_MAX + 32] = "";
     if (content_type)
         snprintf(type_line, sizeof(type_line), "Content-Type: %s\r\n", content_type);
-    /* A 204 has no content and no Content-Length (RFC 9110 8.6). */
+    /* A 1xx or 204 has no content and no Content-Length (RFC 9110 8.6). */
     char length_line[48] = "";
-    if (status != 204)
+    if (status != 204 && status >= 200)
         snprintf(length_line, sizeof(length_line), "Content-Length: %zu\r\n", content_length);
     int n = snprintf(out, size,
                      "HTTP/1.1 %d %s\r\n"

@@ -25,6 +25,8 @@
 #define MGMT_HTTP_BODY_MAX 65536  /* Content-Length limit (else 413) */
 #define MGMT_HTTP_AUTHORIZATION_MAX 256
 #define MGMT_HTTP_CONTENT_TYPE_MAX 128
+#define MGMT_HTTP_UPGRADE_MAX 64
+#define MGMT_HTTP_WEBSOCKET_KEY_MAX 64
 
 enum mgmt_http_method {
     MGMT_HTTP_GET,
@@ -48,6 +50,12 @@ struct mgmt_http_request {
     char authorization[MGMT_HTTP_AUTHORIZATION_MAX + 1];
     char content_type[MGMT_HTTP_CONTENT_TYPE_MAX + 1];
     size_t content_length;
+    /* A WebSocket opening handshake (RFC 6455 4.1): `Connection: upgrade`, `Upgrade`, and
+     * the Sec-WebSocket-Key/-Version fields as sent ("" when absent); checked by the API. */
+    bool connection_upgrade;
+    char upgrade[MGMT_HTTP_UPGRADE_MAX + 1];
+    char websocket_key[MGMT_HTTP_WEBSOCKET_KEY_MAX + 1];
+    char websocket_version[8];
     const uint8_t *body;    /* content_length bytes inside the parser; valid until reset */
 };
 

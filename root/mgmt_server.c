@@ -24,6 +24,8 @@
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
+#include "root/mgmt_console.h"
+#include "root/mgmt_events.h"
 #include "root/mgmt_json.h"
 #include "root/mgmt_tls.h"
 #include "root/platform.h"
@@ -49,8 +51,13 @@ struct mgmt_connection {
     bool peer_closed;       /* FIN received: answer what is complete, then close */
     uint64_t last_progress_ms;
     uint64_t request_started_ms; /* 0: between requests */
+    /* After a 101: the console stream the connection carries (root/mgmt_console.h); the
+     * HTTP parser is done with it. */
+    struct mgmt_console_session *console;
     struct mgmt_http_parser parser;
 };
+
+static struct mgmt_server *active_server; /* the appliance's, for mgmt_server_poll */
 
 static uint64_t now_ms(void)
 {
@@ -89,6 +96,7 @@ static void connection_free(struct mgmt_connection *c)
     if (c->pending)
         pbuf_free(c->pending);
     free(c->out);
+    free(c->console);
     free(c);
 }
 
@@ -173,6 +181,15 @@ static err_t respond(struct mgmt_connection *c, bool ok, struct mgmt_api_respons
     c->out_queued = 0;
     c->close_after = !response->keep_alive;
     c->request_started_ms = 0;
+    if (response->status == 101 && response->upgrade_console[0]) {
+        c->console = malloc(sizeof(*c->console));
+        if (!c->console) {
+            root_warn("mgmt: no memory for a console stream; connection reset");
+            return connection_abort(c);
+        }
+        mgmt_console_session_init(c->console, response->upgrade_console,
+                                   response->upgrade_position, now_ms());
+    }
     return send_some(c);
 }
 
@@ -213,11 +230,69 @@ static bool connection_alive(struct mgmt_server *server, struct mgmt_connection 
     return false;
 }
 
+/* A console stream's frames, as many as the send buffer takes now; the rest from the sent
+ * callback or mgmt_server_poll. */
+static err_t console_pump(struct mgmt_connection *c, bool *moved)
+{
+    static uint8_t frames[MGMT_CONSOLE_DATA_FRAME_MAX + 256];
+    bool wrote = false;
+    while (!c->out && !c->console->finished) {
+        size_t room = altcp_sndbuf(c->pcb);
+        if (room > sizeof(frames))
+            room = sizeof(frames);
+        size_t n = mgmt_console_session_output(c->console, frames, room, now_ms());
+        if (n == 0)
+            break;
+        err_t err = altcp_write(c->pcb, frames, (u16_t)n, TCP_WRITE_FLAG_COPY);
+        if (err != ERR_OK) /* room was checked: no memory for segments */
+            return connection_abort(c);
+        wrote = true;
+        c->last_progress_ms = now_ms();
+    }
+    if (wrote && altcp_output(c->pcb) != ERR_OK)
+        return connection_abort(c);
+    if (moved)
+        *moved = *moved || wrote;
+    if (c->console->finished) /* our close frame is queued: FIN after it */
+        return connection_close(c);
+    return ERR_OK;
+}
+
+/* A console stream: client frames in as far as the child's input takes them, output out. */
+static err_t console_process(struct mgmt_connection *c, bool *moved)
+{
+    mgmt_console_session_flush_input(c->console);
+    for (;;) {
+        size_t length = 0;
+        const uint8_t *bytes = pending_bytes(c, &length);
+        if (!bytes)
+            break;
+        size_t taken = mgmt_console_session_receive(c->console, bytes, length, now_ms());
+        pending_consume(c, taken);
+        if (moved && taken)
+            *moved = true;
+        if (mgmt_console_session_flush_input(c->console) && moved)
+            *moved = true;
+        if (taken < length)
+            break; /* input full, or a control answer must go first */
+    }
+    err_t err = console_pump(c, moved);
+    if (err != ERR_OK || !connection_alive(c->server, c))
+        return err;
+    if (c->peer_closed && !c->out)
+        return connection_close(c);
+    return ERR_OK;
+}
+
 /* Parses and answers what has arrived, one request at a time. */
 static err_t process(struct mgmt_connection *c)
 {
     struct mgmt_server *server = c->server;
+    if (c->console)
+        return c->out ? ERR_OK : console_process(c, NULL);
     while (!c->out) {
+        if (c->console) /* the request just answered was a console's upgrade */
+            return console_process(c, NULL);
         size_t length = 0;
         const uint8_t *bytes = pending_bytes(c, &length);
         if (!bytes)
@@ -305,10 +380,13 @@ static err_t on_poll(void *arg, struct altcp_pcb *pcb)
     uint64_t now = now_ms();
     char address[48];
     mgmt_auth_source_format(&c->source, address, sizeof(address));
-    if (c->out && now - c->last_progress_ms > MGMT_SERVER_SEND_MS) {
+    if ((c->out || (c->console && mgmt_console_session_pending(c->console))) &&
+        now - c->last_progress_ms > MGMT_SERVER_SEND_MS) {
         root_warn("mgmt: %s does not take its response; connection reset", address);
         return connection_abort(c);
     }
+    if (c->console) /* pings and the silence limit are the stream's (mgmt_console.h) */
+        return c->out ? ERR_OK : console_process(c, NULL);
     bool mid_request = c->request_started_ms != 0 &&
                        (c->parser.head_length > 0 || c->parser.state != MGMT_HTTP_STATE_HEAD);
     if (!c->out && mid_request && now - c->request_started_ms > MGMT_SERVER_REQUEST_MS) {
@@ -405,6 +483,18 @@ bool mgmt_server_listen(struct mgmt_server *server, const ip_addr_t *address, ui
     return true;
 }
 
+bool mgmt_server_poll(void)
+{
+    struct mgmt_server *server = active_server;
+    bool moved = false;
+    for (size_t i = 0; server && i < MGMT_SERVER_CONNECTIONS_MAX; i++) {
+        struct mgmt_connection *c = server->connections[i];
+        if (c && c->console && !c->out)
+            console_process(c, &moved);
+    }
+    return moved;
+}
+
 void mgmt_server_stop(struct mgmt_server *server)
 {
     for (size_t i = 0; i < MGMT_SERVER_CONNECTIONS_MAX; i++)
@@ -420,7 +510,7 @@ void mgmt_server_stop(struct mgmt_server *server)
 
 /* --- the root's facts ---------------------------------------------------------------------- */
 
-static const struct child *served_children;
+static struct child *served_children;
 static size_t served_child_count;
 
 static void root_host(struct mgmt_api_host *out)
@@ -495,6 +585,33 @@ static int root_create(const struct mgmt_api_create *spec, char *why, size_t why
     return vmms_status(vmms_child_create(&child, why, why_size), 201);
 }
 
+/* --- the children's consoles (root/mgmt_console.h) ---------------------------------------- */
+
+static struct child *served_child(const char *name)
+{
+    for (size_t i = 0; i < served_child_count; i++)
+        if (served_children[i].config.name[0] &&
+            strcmp(served_children[i].config.name, name) == 0)
+            return &served_children[i];
+    return NULL;
+}
+
+static const struct console_buffer *root_console_buffer(const char *name)
+{
+    struct child *child = served_child(name);
+    return child ? &child->console : NULL;
+}
+
+static size_t root_console_input(const char *name, const uint8_t *bytes, size_t length)
+{
+    struct child *child = served_child(name);
+    return child && child->running ? worker_console_input(child, bytes, length) : 0;
+}
+
+static const struct mgmt_console_source root_console_source = {
+    root_console_buffer, root_console_input,
+};
+
 static void root_log_line(const char *line)
 {
     root_warn("%s", line);
@@ -504,10 +621,11 @@ static const struct mgmt_api_source root_source = {
     root_host, root_partitions, root_log_line, root_act, root_create,
 };
 
-void mgmt_server_serve_children(const struct child *children, size_t count)
+void mgmt_server_serve_children(struct child *children, size_t count)
 {
     served_children = children;
     served_child_count = count;
+    mgmt_console_serve(&root_console_source);
 }
 
 bool mgmt_server_start(const char *cmdline)
@@ -570,6 +688,7 @@ bool mgmt_server_start(const char *cmdline)
         root_error("mgmt: cannot listen on TCP port %lu", port);
         return false;
     }
+    active_server = &server;
     if (insecure)
         printf("root: mgmt: API listening on TCP port %lu: PLAIN HTTP/1.1 (mgmt.insecure_http=1): "
                "the token and every answer cross the network in the clear; tests only\n", port);

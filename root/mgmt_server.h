@@ -64,9 +64,14 @@ void mgmt_server_stop(struct mgmt_server *server);
  * (default port MGMT_SERVER_PORT_INSECURE) and says so; `mgmt=off` starts nothing. */
 bool mgmt_server_start(const char *cmdline);
 /* The VMMS's child table that /v1/partitions reports (`count` slots; those without a name
- * are free); read on root VP 0, the VP that changes it, so no lock is needed. Until it is
+ * are free); read on root VP 0, the VP that changes it, so no lock is needed. Their
+ * consoles are served too (root/mgmt_console.h). Until it is
  * called there are none. Changes go through root/vmms.h. */
-void mgmt_server_serve_children(const struct child *children, size_t count);
+void mgmt_server_serve_children(struct child *children, size_t count);
+
+/* Moves the console streams on (the children's new output out, held input into their
+ * UARTs); polled from the root's loop. True if anything moved. */
+bool mgmt_server_poll(void);
 
 /* Boot self-test over lwIP's loopback: a server with a fresh random token and a client on
  * 127.0.0.1 that sends pipelined requests without and with the token and checks the

@@ -17,6 +17,11 @@ void uart_init(struct uart *uart, uart_line_fn emit_line, void *ctx)
     uart->ctx = ctx;
 }
 
+void uart_set_byte_output(struct uart *uart, uart_byte_fn emit_byte)
+{
+    uart->emit_byte = emit_byte;
+}
+
 static void emit(struct uart *uart)
 {
     uart->line[uart->line_length] = '\0';
@@ -29,6 +34,8 @@ static void emit(struct uart *uart)
  * '?', so a child cannot send escape sequences to the operator's terminal. */
 static void transmit(struct uart *uart, uint8_t byte)
 {
+    if (uart->emit_byte)
+        uart->emit_byte(uart->ctx, byte);
     if (byte == '\n') {
         emit(uart);
         return;

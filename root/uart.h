@@ -78,6 +78,8 @@ enum uart_register {
 
 /* Called with one line of output, without its '\n' (text[length] is '\0'). */
 typedef void (*uart_line_fn)(void *ctx, const char *text, size_t length);
+/* Called with every byte transmitted, as it was written (the console stream's raw copy). */
+typedef void (*uart_byte_fn)(void *ctx, uint8_t byte);
 
 struct uart {
     uint8_t ier, lcr, mcr, scr, fcr;
@@ -94,10 +96,13 @@ struct uart {
     char line[UART_LINE_MAX + 1];
     size_t line_length;
     uart_line_fn emit_line;
+    uart_byte_fn emit_byte; /* NULL: none */
     void *ctx;
 };
 
 void uart_init(struct uart *uart, uart_line_fn emit_line, void *ctx);
+/* Every transmitted byte also goes to `emit_byte` (with the same ctx), unfiltered. */
+void uart_set_byte_output(struct uart *uart, uart_byte_fn emit_byte);
 /* A byte read from register `offset` (0..7; others read as 0xFF, like an absent port). */
 uint8_t uart_read(struct uart *uart, unsigned offset);
 /* A byte written to register `offset` (0..7; others are ignored). */

@@ -17,6 +17,7 @@
 #include "root/mgmt_server.h"
 #include "root/network.h"
 #include "root/memory.h"
+#include "root/mgmt_events.h"
 #include "root/platform.h"
 #include "root/worker.h"
 
@@ -346,6 +347,8 @@ static bool start_child(struct child *child, char *why)
     }
     printf("root: child %s: partition %lu, %u MiB, %u VPs, entry %#lx\n", child->config.name,
            child->partition_id, child->config.memory_mib, child->config.vp_count, entry);
+    mgmt_event_record(&mgmt_events, root_time_ns() / 1000000, MGMT_EVENT_PARTITION_STARTED,
+                      child->config.name, NULL);
     return true;
 }
 
@@ -422,6 +425,8 @@ enum vmms_result vmms_child_stop(const char *name, char *why, size_t why_size)
     }
     uart_flush(&child->com1); /* its last words before the stop line */
     printf("hvfw: child %s stopped reason=hard-stop\n", child->config.name);
+    mgmt_event_record_stop(&mgmt_events, root_time_ns() / 1000000, child->config.name,
+                           "hard-stop");
     delete_partition(child);
     child->failed = false;
     return VMMS_OK;
@@ -460,6 +465,8 @@ enum vmms_result vmms_child_delete(const char *name, char *why, size_t why_size)
     uint8_t *ram = child->ram;
     retained_ram_bytes[slot] = ram ? child->ram_bytes : 0;
     printf("hvfw: child %s deleted\n", child->config.name);
+    mgmt_event_record(&mgmt_events, root_time_ns() / 1000000, MGMT_EVENT_PARTITION_DELETED,
+                      child->config.name, NULL);
     memset(child, 0, sizeof(*child));
     child->ram = ram;
     return VMMS_OK;
@@ -560,7 +567,17 @@ enum vmms_result vmms_child_create(const struct vmms_child_spec *spec, char *why
     child->restart = restart_child;
     printf("hvfw: child %s created (management API): %s, %u MiB, %u VPs\n", config.name,
            config.module, config.memory_mib, config.vp_count);
+    mgmt_event_record(&mgmt_events, root_time_ns() / 1000000, MGMT_EVENT_PARTITION_CREATED,
+                      config.name, NULL);
     return VMMS_OK;
+}
+
+/* The root's network work between intercepts: frames and lwIP's timers, then the
+ * management API's console streams (new output out, held input into the UARTs). */
+static bool poll_network(void)
+{
+    bool busy = network_poll();
+    return mgmt_server_poll() || busy;
 }
 
 void root_vmms_run(void)
@@ -591,7 +608,7 @@ void root_vmms_run(void)
      * load, not the time the root spends creating them. */
     heartbeat_start(root_boot_info->cmdline);
     if (network_start(root_boot_info->cmdline))
-        worker_poll_hook = network_poll;
+        worker_poll_hook = poll_network;
     /* Every slot: the API creates children in the free ones (unused slots are not running). */
     mgmt_server_serve_children(children, VMMS_CHILDREN_MAX); /* root/mgmt_server.h */
     worker_run(children, VMMS_CHILDREN_MAX,

@@ -14,6 +14,7 @@
 #include "root/hvcall.h"
 #include "root/log.h"
 #include "root/memory.h"
+#include "root/mgmt_events.h"
 #include "root/mmio.h"
 #include "root/platform.h"
 #include "root/vmbus_server.h"
@@ -112,6 +113,7 @@ static void child_stop(struct child *child, const char *reason)
                child->exit_code);
     else
         printf("hvfw: child %s stopped reason=%s\n", child->config.name, reason);
+    mgmt_event_record_stop(&mgmt_events, root_time_ns() / 1000000, child->config.name, reason);
     child_delete(child);
 }
 
@@ -129,6 +131,8 @@ static void child_reset(struct child *child)
         return;
     child->failed = true;
     printf("hvfw: child %s stopped reason=reset-failed\n", child->config.name);
+    mgmt_event_record_stop(&mgmt_events, root_time_ns() / 1000000, child->config.name,
+                           "reset-failed");
 }
 
 /* Writes the registers and resumes the VP; a refused completion stops the child (it
@@ -760,9 +764,23 @@ void worker_handle_message(struct child *children, size_t count, const struct hv
     child_stop(child, "error");
 }
 
+static void record_console_byte(void *ctx, uint8_t byte)
+{
+    struct child *child = ctx;
+    console_buffer_write(&child->console, &byte, 1);
+}
+
+size_t worker_console_input(struct child *child, const uint8_t *bytes, size_t length)
+{
+    size_t taken = uart_input(&child->com1, bytes, length);
+    update_interrupt_lines(child);
+    return taken;
+}
+
 void worker_child_init(struct child *child)
 {
     uart_init(&child->com1, print_child_line, child);
+    uart_set_byte_output(&child->com1, record_console_byte);
     test_device_init(&child->device);
     child_ioapic_init(&child->ioapic, CHILD_ACPI_IOAPIC_ID, deliver_interrupt, child);
     child->interrupt_drop_logged = false;

@@ -40,6 +40,7 @@
 #include "hv/intercept_abi.h"
 #include "root/child_config.h"
 #include "root/child_ioapic.h"
+#include "root/console_buffer.h"
 #include "root/pci_config.h"
 #include "root/pm.h"
 #include "root/rtc.h"
@@ -71,6 +72,9 @@ struct child {
     bool has_exit_code; /* it wrote the test exit port */
     uint32_t exit_code;
     struct uart com1;
+    /* COM1's output as transmitted: the scroll-back the management API serves; kept over
+     * the child's restarts, new with its slot (root/vmms.c clears a deleted child). */
+    struct console_buffer console;
     struct test_device device;
     struct child_ioapic ioapic;
     struct pm pm;
@@ -94,6 +98,10 @@ void worker_enable_messages(void);
 
 /* Sets up the emulated devices of a child about to start (again). */
 void worker_child_init(struct child *child);
+
+/* Types `length` bytes into the child's COM1 receiver (root/uart.h's input queue) and
+ * raises its interrupt if that makes one pending; returns how many fitted. */
+size_t worker_console_input(struct child *child, const uint8_t *bytes, size_t length);
 
 /* Handles one intercept message, copied out of the slot (worker_run's step; host-tested
  * through it): emulates, then completes the intercept or stops the child. A message from a

@@ -156,6 +156,39 @@ START_TEST(refusals)
 }
 END_TEST
 
+START_TEST(console_and_logs)
+{
+    ck_assert_msg(PARSE(NULL, "--host", "h", "console", "l"), "%s", why);
+    ck_assert_int_eq(args.verb, HVCTL_CONSOLE);
+    ck_assert_str_eq(args.name, "l");
+    ck_assert(!args.has_tail);
+    ck_assert_str_eq(args.until, "");
+    ck_assert_uint_eq(args.timeout_s, HVCTL_CONSOLE_TIMEOUT_S);
+    ck_assert_msg(PARSE(NULL, "--host", "h", "console", "l", "--tail", "0", "--until=login:",
+                        "--timeout", "5"), "%s", why);
+    ck_assert(args.has_tail);
+    ck_assert_uint_eq(args.tail, 0);
+    ck_assert_str_eq(args.until, "login:");
+    ck_assert_uint_eq(args.timeout_s, 5);
+    ck_assert_msg(PARSE(NULL, "--host", "h", "logs", "--since", "42", "--follow"), "%s", why);
+    ck_assert_int_eq(args.verb, HVCTL_LOGS);
+    ck_assert_uint_eq(args.since, 42);
+    ck_assert(args.follow);
+    ck_assert(!PARSE(NULL, "--host", "h", "console"));
+    ck_assert_ptr_nonnull(strstr(why, "needs a partition NAME"));
+    ck_assert(!PARSE(NULL, "--host", "h", "logs", "a"));
+    ck_assert(!PARSE(NULL, "--host", "h", "ls", "--follow"));
+    ck_assert_ptr_nonnull(strstr(why, "belongs to 'logs'"));
+    ck_assert(!PARSE(NULL, "--host", "h", "logs", "--until", "x"));
+    ck_assert_ptr_nonnull(strstr(why, "belongs to 'console'"));
+    ck_assert(!PARSE(NULL, "--host", "h", "console", "l", "--tail", "-1"));
+    ck_assert(!PARSE(NULL, "--host", "h", "console", "l", "--timeout", "0"));
+    ck_assert(!PARSE(NULL, "--host", "h", "console", "l", "--until", ""));
+    ck_assert(!PARSE(NULL, "--host", "h", "logs", "--since", "x"));
+    ck_assert(!PARSE(NULL, "--host", "h", "logs", "--since", "-3"));
+}
+END_TEST
+
 Suite *hvctl_args_suite(void)
 {
     Suite *s = suite_create("hvctl_args");
@@ -165,6 +198,7 @@ Suite *hvctl_args_suite(void)
     tcase_add_test(tc, hosts);
     tcase_add_test(tc, environment_defaults);
     tcase_add_test(tc, refusals);
+    tcase_add_test(tc, console_and_logs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,4 @@
-// sources: tools/hvctl/render.c tools/hvctl/response.c tools/hvctl/known_hosts.c root/mgmt_json.c
+// sources: tools/hvctl/websocket.c tools/hvctl/render.c tools/hvctl/response.c tools/hvctl/known_hosts.c root/mgmt_json.c
 /*
  * hvctl's output for people from the API's documented JSON (docs/api.md), its error
  * messages and exit statuses, its reading of HTTP answers, and the known_hosts pins.
@@ -12,6 +12,7 @@
 #include "tools/hvctl/known_hosts.h"
 #include "tools/hvctl/render.h"
 #include "tools/hvctl/response.h"
+#include "tools/hvctl/websocket.h"
 
 static char text[8192];
 
@@ -194,6 +195,70 @@ START_TEST(known_hosts)
 }
 END_TEST
 
+START_TEST(events)
+{
+    static const char body[] =
+        "{\"events\":[{\"seq\":7,\"time_ms\":1234,\"type\":\"partition_stopped\","
+        "\"partition\":\"h\",\"reason\":\"poweroff\"},{\"seq\":8,\"time_ms\":99000,"
+        "\"type\":\"login_failed\",\"address\":\"10.0.2.2\"}],\"first_seq\":3,"
+        "\"next_seq\":9,\"lost\":2}";
+    FILE *out = fmemopen(text, sizeof(text), "w");
+    uint64_t next = 0;
+    ck_assert(hvctl_render_events(out, body, strlen(body), &next));
+    fclose(out);
+    ck_assert_uint_eq(next, 9);
+    ck_assert_str_eq(text, "(2 earlier events are no longer kept)\n"
+                           "     7         1.234s  partition_stopped  h  poweroff\n"
+                           "     8        99.000s  login_failed       10.0.2.2\n");
+    out = fmemopen(text, sizeof(text), "w");
+    ck_assert(!hvctl_render_events(out, "{\"events\":{}}", 13, &next));
+    ck_assert(!hvctl_render_events(out, "{\"events\":[1],\"next_seq\":1}", 27, &next));
+    fclose(out);
+}
+END_TEST
+
+static char frames_seen[256];
+static int frames_count;
+
+static void frame_seen(void *ctx, int opcode, const unsigned char *payload, size_t length)
+{
+    (void)ctx;
+    size_t used = strlen(frames_seen);
+    snprintf(frames_seen + used, sizeof(frames_seen) - used, "%d:%.*s;", opcode, (int)length,
+             (const char *)payload);
+    frames_count++;
+}
+
+START_TEST(websocket_frames)
+{
+    /* Two server frames and a third cut short: the third waits. */
+    static const unsigned char bytes[] = { 0x82, 0x02, 'h', 'i', 0x89, 0x00, 0x82, 0x7E, 0x01 };
+    frames_seen[0] = '\0';
+    frames_count = 0;
+    ck_assert_int_eq(hvctl_ws_frames(bytes, sizeof(bytes), 4096, frame_seen, NULL), 6);
+    ck_assert_str_eq(frames_seen, "2:hi;9:;");
+    static const unsigned char masked[] = { 0x82, 0x82, 1, 2, 3, 4, 'h', 'i' };
+    ck_assert_int_eq(hvctl_ws_frames(masked, sizeof(masked), 4096, frame_seen, NULL), -1);
+    static const unsigned char rsv[] = { 0xC2, 0x00 };
+    ck_assert_int_eq(hvctl_ws_frames(rsv, sizeof(rsv), 4096, frame_seen, NULL), -1);
+    static const unsigned char huge[] = { 0x82, 0x7F, 0, 0, 0, 1, 0, 0, 0, 0 };
+    ck_assert_int_eq(hvctl_ws_frames(huge, sizeof(huge), 4096, frame_seen, NULL), -1);
+    /* A client frame: masked, RFC 6455 5.7's "Hello" with its key. */
+    static const unsigned char mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+    unsigned char frame[64];
+    size_t n = hvctl_ws_client_frame(frame, 0x1, (const unsigned char *)"Hello", 5, mask);
+    static const unsigned char expected[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f,
+                                              0x4d, 0x51, 0x58 };
+    ck_assert_uint_eq(n, sizeof(expected));
+    ck_assert(memcmp(frame, expected, n) == 0);
+    static unsigned char payload[300];
+    static unsigned char big[400];
+    n = hvctl_ws_client_frame(big, 0x2, payload, sizeof(payload), mask);
+    ck_assert_uint_eq(n, 4 + 4 + sizeof(payload));
+    ck_assert_uint_eq(big[1], 0x80 | 126);
+}
+END_TEST
+
 Suite *hvctl_render_suite(void)
 {
     Suite *s = suite_create("hvctl_render");
@@ -204,6 +269,8 @@ Suite *hvctl_render_suite(void)
     tcase_add_test(tc, errors_and_exit_statuses);
     tcase_add_test(tc, responses);
     tcase_add_test(tc, known_hosts);
+    tcase_add_test(tc, events);
+    tcase_add_test(tc, websocket_frames);
     suite_add_tcase(s, tc);
     return s;
 }

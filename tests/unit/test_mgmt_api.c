@@ -1,4 +1,4 @@
-// sources: root/mgmt_api.c root/mgmt_auth.c root/mgmt_http.c root/mgmt_json.c root/mgmt_router.c kernel/cmdline.c
+// sources: root/mgmt_api.c root/mgmt_console.c root/mgmt_events.c root/mgmt_websocket.c root/console_buffer.c root/mgmt_auth.c root/mgmt_http.c root/mgmt_json.c root/mgmt_router.c kernel/cmdline.c
 // libs: build/host/mbedtls/libmbedtls-host.a
 /*
  * The v1 resources end to end on the host: raw request bytes through the parser, the API
@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "root/mgmt_api.h"
+#include "root/mgmt_console.h"
+#include "root/mgmt_events.h"
 #include "root/mgmt_json.h"
 
 static const char token[] = "correct-horse-battery-staple";
@@ -107,6 +109,7 @@ struct reply {
     size_t body_length;
 };
 static struct reply reply;
+static char last_response_upgrade[64];
 
 /* Sends one request's bytes the way the server does. */
 static void exchange(const char *text)
@@ -136,7 +139,11 @@ static void exchange(const char *text)
     ck_assert_int_eq(reply.status, response.status);
     size_t content_length = 0;
     char *cl = strstr(reply.head, "Content-Length: ");
-    if (reply.status == 204) { /* RFC 9110 8.6: no Content-Length, no content */
+    last_response_upgrade[0] = '\0';
+    if (reply.status == 101)
+        snprintf(last_response_upgrade, sizeof(last_response_upgrade), "%s",
+                 response.upgrade_console);
+    if (reply.status == 204 || reply.status == 101) { /* RFC 9110 8.6 */
         ck_assert_ptr_null(cl);
         ck_assert_uint_eq(reply.body_length, 0);
         free(response.data);
@@ -476,6 +483,134 @@ START_TEST(metrics_count_changes)
 }
 END_TEST
 
+/* ---- the console and the event log (root/mgmt_console.h, root/mgmt_events.h) ------------ */
+
+static struct console_buffer fake_console;
+
+static const struct console_buffer *fake_console_buffer(const char *name)
+{
+    return strcmp(name, "hello") == 0 ? &fake_console : NULL;
+}
+
+static size_t fake_console_input(const char *name, const uint8_t *bytes, size_t length)
+{
+    (void)name;
+    (void)bytes;
+    return length;
+}
+
+static const struct mgmt_console_source console_source = { fake_console_buffer,
+                                                            fake_console_input };
+
+static const char *console_request(const char *query, const char *extra)
+{
+    snprintf(request_text, sizeof(request_text),
+             "GET /v1/partitions/hello/console%s HTTP/1.1\r\nHost: hvfw\r\n"
+             "Authorization: Bearer %s\r\n%s\r\n", query, token, extra);
+    return request_text;
+}
+
+START_TEST(console_tail_and_upgrade)
+{
+    mgmt_console_serve(&console_source);
+    console_buffer_init(&fake_console);
+    console_buffer_write(&fake_console, (const uint8_t *)"line one\r\nline two\r\n", 20);
+    exchange(console_request("", ""));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_str_eq(reply.body, "line one\r\nline two\r\n");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Content-Type: text/plain"));
+    exchange(console_request("?tail=10", ""));
+    ck_assert_str_eq(reply.body, "line two\r\n");
+    exchange(console_request("?tail=0", ""));
+    ck_assert_uint_eq(reply.body_length, 0);
+    /* A scroll-back larger than the first body buffer. */
+    static uint8_t many[CONSOLE_BUFFER_SIZE];
+    memset(many, 'z', sizeof(many));
+    console_buffer_write(&fake_console, many, sizeof(many));
+    exchange(console_request("", ""));
+    ck_assert_uint_eq(reply.body_length, CONSOLE_BUFFER_SIZE);
+    exchange(console_request("?lines=3", ""));
+    expect_error(400, "bad_request");
+    exchange(console_request("?tail=x", ""));
+    expect_error(400, "bad_request");
+    exchange(authed("GET", "/v1/partitions/nobody/console"));
+    expect_error(404, "not_found");
+    exchange(authed("GET", "/v1/partitions/b%20d/console"));
+    expect_error(400, "bad_request");
+
+    /* RFC 6455 4.2.2: the handshake, with 1.3's key. */
+    static const char handshake[] = "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                    "Sec-WebSocket-Version: 13\r\n";
+    exchange(console_request("?tail=5", handshake));
+    ck_assert_int_eq(reply.status, 101);
+    ck_assert_ptr_nonnull(strstr(reply.head, "Upgrade: websocket\r\n"));
+    ck_assert_ptr_nonnull(strstr(reply.head, "Connection: Upgrade\r\n"));
+    ck_assert_ptr_nonnull(strstr(reply.head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    ck_assert_ptr_null(strstr(reply.head, "Content-Length"));
+    ck_assert_str_eq(last_response_upgrade, "hello");
+    exchange(console_request("", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: 8\r\n"));
+    expect_error(426, "upgrade_required");
+    ck_assert_ptr_nonnull(strstr(reply.head, "Sec-WebSocket-Version: 13\r\n"));
+    exchange(console_request("", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n"));
+    expect_error(400, "bad_request");
+    exchange(console_request("", "Upgrade: websocket\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Version: 13\r\n"));
+    expect_error(400, "bad_request"); /* no Connection: Upgrade */
+    exchange(console_request("", "Upgrade: h2c\r\nConnection: Upgrade\r\n"));
+    expect_error(400, "bad_request");
+    /* Without the token nothing is upgraded. */
+    exchange("GET /v1/partitions/hello/console HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n");
+    ck_assert_int_eq(reply.status, 401);
+    ck_assert_str_eq(last_response_upgrade, "");
+}
+END_TEST
+
+START_TEST(events_since_and_logins)
+{
+    mgmt_event_log_init(&mgmt_events);
+    exchange(authed("GET", "/v1/events"));
+    ck_assert_int_eq(reply.status, 200);
+    /* That request logged its client in: one login_ok, recorded before the answer. */
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"type\":\"login_ok\",\"address\":\"10.0.2.2\""));
+    exchange("GET /v1/host HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer nope\r\n\r\n");
+    mgmt_event_record(&mgmt_events, 5, MGMT_EVENT_PARTITION_STARTED, "hello", NULL);
+    mgmt_event_record_stop(&mgmt_events, 6, "hello", "hard-stop");
+    exchange(authed("GET", "/v1/events?since=1"));
+    ck_assert_int_eq(reply.status, 200);
+    struct mgmt_json_token tokens[64];
+    struct mgmt_json_document doc;
+    ck_assert_msg(mgmt_json_parse(&doc, reply.body, reply.body_length, tokens, 64), "%s",
+                  reply.body);
+    long events = mgmt_json_object_get(&doc, 0, "events");
+    ck_assert_int_ge(events, 0);
+    ck_assert_uint_eq(doc.tokens[events].children, 3);
+    ck_assert_ptr_nonnull(strstr(reply.body, "{\"seq\":2,\"time_ms\":1000,\"type\":\"login_failed\","
+                                             "\"address\":\"10.0.2.2\"}"));
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"type\":\"partition_stopped\",\"partition\":\"hello\","
+                                             "\"reason\":\"hard-stop\""));
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"first_seq\":1,\"next_seq\":5,\"lost\":0"));
+    exchange(authed("GET", "/v1/events?since=4"));
+    ck_assert_ptr_nonnull(strstr(reply.body, "{\"events\":[],"));
+    exchange(authed("GET", "/v1/events?since=-1"));
+    expect_error(400, "bad_request");
+    exchange(authed("GET", "/v1/events?after=1"));
+    expect_error(400, "bad_request");
+    /* Moved past: `lost` says how many after `since` are gone. */
+    for (int i = 0; i < MGMT_EVENTS_MAX + 10; i++)
+        mgmt_event_record(&mgmt_events, 7, MGMT_EVENT_PARTITION_STARTED, "hello", NULL);
+    exchange(authed("GET", "/v1/events?since=2"));
+    ck_assert_int_eq(reply.status, 200);
+    ck_assert_ptr_nonnull(strstr(reply.body, "\"first_seq\":15,\"next_seq\":527,\"lost\":12"));
+}
+END_TEST
+
 Suite *mgmt_api_suite(void)
 {
     Suite *s = suite_create("mgmt_api");
@@ -492,6 +627,8 @@ Suite *mgmt_api_suite(void)
     tcase_add_test(tc, lifecycle_refusals);
     tcase_add_test(tc, create);
     tcase_add_test(tc, metrics_count_changes);
+    tcase_add_test(tc, console_tail_and_upgrade);
+    tcase_add_test(tc, events_since_and_logins);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,6 +45,35 @@ START_TEST(lines_are_whole_and_sanitized)
 }
 END_TEST
 
+static char raw[64];
+static size_t raw_length;
+
+static void collect_byte(void *ctx, uint8_t byte)
+{
+    (void)ctx;
+    ck_assert_uint_lt(raw_length, sizeof(raw));
+    raw[raw_length++] = (char)byte;
+}
+
+/* The console stream's copy: every transmitted byte as written, lines or not; loopback
+ * bytes are not transmitted. */
+START_TEST(byte_output_is_unfiltered)
+{
+    struct lines l = { 0 };
+    struct uart u;
+    uart_init(&u, collect, &l);
+    raw_length = 0;
+    uart_set_byte_output(&u, collect_byte);
+    send(&u, "# \x1b[1m\r\n");
+    ck_assert_uint_eq(raw_length, 8);
+    ck_assert(memcmp(raw, "# \x1b[1m\r\n", 8) == 0);
+    ck_assert_uint_eq(l.count, 1);
+    uart_write(&u, UART_MCR, UART_MCR_LOOPBACK);
+    send(&u, "x");
+    ck_assert_uint_eq(raw_length, 8);
+}
+END_TEST
+
 START_TEST(long_line_is_split)
 {
     struct lines l = { 0 };
@@ -324,6 +353,7 @@ Suite *uart_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, lines_are_whole_and_sanitized);
     tcase_add_test(tc, long_line_is_split);
+    tcase_add_test(tc, byte_output_is_unfiltered);
     tcase_add_test(tc, line_status_always_ready);
     tcase_add_test(tc, divisor_latch_and_scratch);
     tcase_add_test(tc, interrupt_identification);

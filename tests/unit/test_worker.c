@@ -1,6 +1,8 @@
 // sources: root/worker.c root/heartbeat.c root/uart.c root/mmio.c root/test_device.c
 // sources: root/child_ioapic.c root/pm.c root/pci_config.c root/rtc.c libc-glue/decoder.c
-// libs: build/host/zydis/libzydis-host.a
+// sources: root/console_buffer.c root/mgmt_events.c root/mgmt_api.c root/mgmt_console.c root/mgmt_websocket.c
+// sources: root/mgmt_auth.c root/mgmt_http.c root/mgmt_json.c root/mgmt_router.c kernel/cmdline.c
+// libs: build/host/zydis/libzydis-host.a build/host/mbedtls/libmbedtls-host.a
 /*
  * The root worker's message handling (root/worker.c, worker_handle_message) with the
  * hypercalls faked: each intercept message must end in exactly the completion the child

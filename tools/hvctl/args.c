@@ -16,6 +16,11 @@ const char hvctl_usage[] =
     "  create NAME --kernel MODULE [--initrd MODULE] [--cmdline TEXT]\n"
     "         --memory MIB --vps N  define a partition from boot modules on the appliance\n"
     "  metrics                    the Prometheus metrics as they come\n"
+    "  console NAME [--tail BYTES] [--until TEXT [--timeout S]]\n"
+    "                             the partition's serial console, both ways (Ctrl-] leaves);\n"
+    "                             its scroll-back first; with stdin not a terminal, what\n"
+    "                             stdin holds is typed, and --until leaves once TEXT is seen\n"
+    "  logs [--since SEQ] [--follow]  the event log (partitions, logins)\n"
     "\n"
     "  --host     the appliance (or $HVCTL_HOST), port 8443 unless given\n"
     "  --token    the API token (or $HVCTL_TOKEN)\n"
@@ -36,6 +41,7 @@ static const struct {
     { "stop", HVCTL_STOP, true },     { "reset", HVCTL_RESET, true },
     { "rm", HVCTL_RM, true },         { "create", HVCTL_CREATE, true },
     { "metrics", HVCTL_METRICS, false }, { "help", HVCTL_HELP, false },
+    { "console", HVCTL_CONSOLE, true }, { "logs", HVCTL_LOGS, false },
 };
 
 static bool copy(char *out, size_t size, const char *value, const char *what, char *why,
@@ -120,6 +126,7 @@ bool hvctl_args_parse(int argc, const char *const *argv, const struct hvctl_defa
 {
     memset(out, 0, sizeof(*out));
     out->port = HVCTL_PORT_DEFAULT;
+    out->timeout_s = HVCTL_CONSOLE_TIMEOUT_S;
     const char *host = defaults && defaults->host ? defaults->host : NULL;
     const char *token = defaults && defaults->token ? defaults->token : "";
     const char *verb = NULL;
@@ -186,6 +193,52 @@ bool hvctl_args_parse(int argc, const char *const *argv, const struct hvctl_defa
                 }
                 out->vp_count = (uint32_t)n;
                 have_vps = true;
+            }
+        } else if (is_option(arg, "--until") || is_option(arg, "--tail") ||
+                   is_option(arg, "--timeout") || is_option(arg, "--since") ||
+                   strcmp(arg, "--follow") == 0) {
+            char option[16];
+            size_t length = strcspn(arg, "=");
+            snprintf(option, sizeof(option), "%.*s", (int)length, arg);
+            bool for_logs = strcmp(option, "--since") == 0 || strcmp(option, "--follow") == 0;
+            const char *owner = for_logs ? "logs" : "console";
+            if (!verb || strcmp(verb, owner) != 0) {
+                snprintf(why, why_size, "%s belongs to '%s'", option, owner);
+                return false;
+            }
+            if (strcmp(option, "--follow") == 0) {
+                out->follow = true;
+                continue;
+            }
+            if (!(value = option_value(argc, argv, &i, option))) {
+                snprintf(why, why_size, "%s needs a value", option);
+                return false;
+            }
+            unsigned long n;
+            if (strcmp(option, "--until") == 0) {
+                if (!value[0] || !copy(out->until, sizeof(out->until), value, "--until", why,
+                                       why_size)) {
+                    if (!value[0])
+                        snprintf(why, why_size, "--until needs some text");
+                    return false;
+                }
+            } else if (strcmp(option, "--since") == 0) {
+                char *end;
+                errno = 0;
+                unsigned long long since = strtoull(value, &end, 10);
+                if (!value[0] || value[0] == '-' || *end || errno) {
+                    snprintf(why, why_size, "--since is an event sequence number");
+                    return false;
+                }
+                out->since = since;
+            } else if (!number(value, strcmp(option, "--tail") == 0 ? 0 : 1, UINT32_MAX, &n)) {
+                snprintf(why, why_size, "%s is a number, not '%.40s'", option, value);
+                return false;
+            } else if (strcmp(option, "--tail") == 0) {
+                out->has_tail = true;
+                out->tail = (uint32_t)n;
+            } else {
+                out->timeout_s = (uint32_t)n;
             }
         } else if (arg[0] == '-' && arg[1]) {
             snprintf(why, why_size, "unknown option '%.40s'", arg);

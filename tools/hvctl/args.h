@@ -16,6 +16,8 @@
 #define HVCTL_CMDLINE_MAX 511
 #define HVCTL_TOKEN_MAX 256
 #define HVCTL_WHY_MAX 160
+#define HVCTL_UNTIL_MAX 127
+#define HVCTL_CONSOLE_TIMEOUT_S 60
 
 enum hvctl_verb {
     HVCTL_INFO,
@@ -27,6 +29,8 @@ enum hvctl_verb {
     HVCTL_RM,
     HVCTL_CREATE,
     HVCTL_METRICS,
+    HVCTL_CONSOLE,
+    HVCTL_LOGS,
     HVCTL_HELP,
 };
 
@@ -43,6 +47,14 @@ struct hvctl_args {
     char cmdline[HVCTL_CMDLINE_MAX + 1];
     uint32_t memory_mib;
     uint32_t vp_count;
+    /* console */
+    char until[HVCTL_UNTIL_MAX + 1]; /* leave once the output holds this ("" never) */
+    bool has_tail;
+    uint32_t tail;                   /* bytes of scroll-back first (default: all) */
+    uint32_t timeout_s;              /* with --until: give up after this (default 60) */
+    /* logs */
+    uint64_t since;                  /* events after this sequence number */
+    bool follow;                     /* keep asking for new events */
 };
 
 /* Defaults the caller takes from the environment ($HVCTL_HOST, $HVCTL_TOKEN); NULL: none. */

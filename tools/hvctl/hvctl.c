@@ -8,7 +8,9 @@
 
 #include "root/mgmt_json.h"
 #include "tools/hvctl/args.h"
+#include "tools/hvctl/console.h"
 #include "tools/hvctl/known_hosts.h"
+#include "tools/hvctl/logs.h"
 #include "tools/hvctl/render.h"
 #include "tools/hvctl/transport.h"
 
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
     }
     if (!args.token[0])
         fprintf(stderr, "hvctl: no token (--token or HVCTL_TOKEN): the appliance will refuse\n");
+    if (args.verb == HVCTL_CONSOLE)
+        return hvctl_console(&args, known_hosts);
+    if (args.verb == HVCTL_LOGS)
+        return hvctl_logs(&args, known_hosts);
 
     const char *method = "GET", *verb_word = "";
     char path[128];
@@ -99,6 +105,8 @@ int main(int argc, char **argv)
         }
         request_body = body;
         break;
+    case HVCTL_CONSOLE:
+    case HVCTL_LOGS:
     case HVCTL_HELP:
         return HVCTL_EXIT_OK;
     }

@@ -156,3 +156,54 @@ int hvctl_exit_status(int http_status)
         return HVCTL_EXIT_NOT_FOUND;
     return HVCTL_EXIT_OTHER;
 }
+
+#define EVENT_TOKENS_MAX 16384 /* 512 events of at most 13 tokens, with room */
+
+static bool event_member_string(const struct mgmt_json_document *doc, size_t object,
+                          const char *name, char *out, size_t size)
+{
+    long index = mgmt_json_object_get(doc, object, name);
+    out[0] = '\0';
+    return index < 0 || mgmt_json_string_copy(doc, (size_t)index, out, size);
+}
+
+bool hvctl_render_events(FILE *out, const char *body, size_t length, uint64_t *next_seq)
+{
+    static struct mgmt_json_token event_tokens[EVENT_TOKENS_MAX];
+    struct mgmt_json_document doc;
+    if (!mgmt_json_parse(&doc, body, length, event_tokens, EVENT_TOKENS_MAX) ||
+        event_tokens[0].type != MGMT_JSON_OBJECT)
+        return false;
+    long events = mgmt_json_object_get(&doc, 0, "events");
+    long next = mgmt_json_object_get(&doc, 0, "next_seq");
+    long lost = mgmt_json_object_get(&doc, 0, "lost");
+    uint64_t lost_count = 0;
+    if (events < 0 || doc.tokens[events].type != MGMT_JSON_ARRAY || next < 0 ||
+        !mgmt_json_number_u64(&doc, (size_t)next, next_seq) ||
+        (lost >= 0 && !mgmt_json_number_u64(&doc, (size_t)lost, &lost_count)))
+        return false;
+    if (lost_count)
+        fprintf(out, "(%" PRIu64 " earlier events are no longer kept)\n", lost_count);
+    size_t index = (size_t)events + 1;
+    for (uint32_t i = 0; i < doc.tokens[events].children; i++) {
+        if (doc.tokens[index].type != MGMT_JSON_OBJECT)
+            return false;
+        uint64_t seq, time_ms;
+        char type[40], subject[72], reason[72];
+        long s = mgmt_json_object_get(&doc, index, "seq");
+        long t = mgmt_json_object_get(&doc, index, "time_ms");
+        if (s < 0 || t < 0 || !mgmt_json_number_u64(&doc, (size_t)s, &seq) ||
+            !mgmt_json_number_u64(&doc, (size_t)t, &time_ms) ||
+            !event_member_string(&doc, index, "type", type, sizeof(type)) ||
+            !event_member_string(&doc, index, "partition", subject, sizeof(subject)) ||
+            !event_member_string(&doc, index, "reason", reason, sizeof(reason)))
+            return false;
+        if (!subject[0] && !event_member_string(&doc, index, "address", subject, sizeof(subject)))
+            return false;
+        fprintf(out, "%6" PRIu64 " %9" PRIu64 ".%03" PRIu64 "s  %-18s %s%s%s\n", seq,
+                time_ms / 1000, time_ms % 1000, type, subject, reason[0] ? "  " : "", reason);
+        index = doc.tokens[index].next;
+    }
+    return true;
+}
+

@@ -7,12 +7,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Each returns false when the body is not the documented shape (the caller says so). */
 bool hvctl_render_host(FILE *out, const char *body, size_t length);
 bool hvctl_render_partitions(FILE *out, const char *body, size_t length);
 bool hvctl_render_partition(FILE *out, const char *body, size_t length);
+/* GET /v1/events as lines `SEQ UPTIME TYPE SUBJECT [REASON]`; *next_seq is its next_seq. */
+bool hvctl_render_events(FILE *out, const char *body, size_t length, uint64_t *next_seq);
 
 /* The message of an error body {"error":{"code":...,"message":...}} into `out`
  * ("conflict: the partition is running"); "HTTP STATUS" when the body has none. */

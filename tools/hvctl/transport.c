@@ -224,3 +224,85 @@ int hvctl_request(const struct hvctl_args *args, const char *known_hosts, const 
     mbedtls_net_free(&t.net);
     return result;
 }
+
+/* --- a connection kept open ------------------------------------------------------------- */
+
+struct hvctl_stream {
+    struct tls tls;
+};
+
+static void tls_free(struct tls *t)
+{
+    mbedtls_ssl_free(&t->ssl);
+    mbedtls_ssl_config_free(&t->config);
+    mbedtls_ctr_drbg_free(&t->drbg);
+    mbedtls_entropy_free(&t->entropy);
+    mbedtls_net_free(&t->net);
+}
+
+int hvctl_stream_open(const struct hvctl_args *args, const char *known_hosts,
+                      struct hvctl_stream **out, char *why, size_t why_size)
+{
+    struct hvctl_stream *stream = calloc(1, sizeof(*stream));
+    if (!stream) {
+        snprintf(why, why_size, "out of memory");
+        return HVCTL_EXIT_OTHER;
+    }
+    struct tls *t = &stream->tls;
+    mbedtls_net_init(&t->net);
+    mbedtls_ssl_init(&t->ssl);
+    mbedtls_ssl_config_init(&t->config);
+    mbedtls_entropy_init(&t->entropy);
+    mbedtls_ctr_drbg_init(&t->drbg);
+    int result = tls_open(t, args, why, why_size);
+    if (result == HVCTL_EXIT_OK)
+        result = check_pin(t, args, known_hosts, why, why_size);
+    if (result != HVCTL_EXIT_OK) {
+        tls_free(t);
+        free(stream);
+        return result;
+    }
+    *out = stream;
+    return HVCTL_EXIT_OK;
+}
+
+bool hvctl_stream_send(struct hvctl_stream *stream, const void *bytes, size_t length)
+{
+    for (size_t sent = 0; sent < length;) {
+        int ret = mbedtls_ssl_write(&stream->tls.ssl, (const unsigned char *)bytes + sent,
+                                    length - sent);
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+            continue;
+        if (ret < 0)
+            return false;
+        sent += (size_t)ret;
+    }
+    return true;
+}
+
+long hvctl_stream_receive(struct hvctl_stream *stream, void *out, size_t size,
+                          unsigned timeout_ms)
+{
+    /* The read timeout is the configuration's; the context reads it at each call. */
+    mbedtls_ssl_conf_read_timeout(&stream->tls.config, timeout_ms ? timeout_ms : 1);
+    int ret = mbedtls_ssl_read(&stream->tls.ssl, out, size);
+    if (ret > 0)
+        return ret;
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT || ret == MBEDTLS_ERR_SSL_WANT_READ ||
+        ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return 0;
+    return -1;
+}
+
+void hvctl_stream_random(struct hvctl_stream *stream, void *out, size_t length)
+{
+    if (mbedtls_ctr_drbg_random(&stream->tls.drbg, out, length) != 0)
+        memset(out, 0x5A, length); /* a mask hides nothing from the appliance anyway */
+}
+
+void hvctl_stream_close(struct hvctl_stream *stream)
+{
+    mbedtls_ssl_close_notify(&stream->tls.ssl);
+    tls_free(&stream->tls);
+    free(stream);
+}
