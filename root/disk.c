@@ -399,6 +399,28 @@ const struct disk_layout *disk_layout(void)
     return disk.attached ? &disk.layout : NULL;
 }
 
+#define ZERO_CHUNK_SECTORS 256u /* 128 KiB a write */
+
+static bool zero_sectors(uint64_t start, uint64_t count, char *why, size_t why_size)
+{
+    void *zeros = calloc(ZERO_CHUNK_SECTORS, DISK_SECTOR_SIZE);
+    if (!zeros) {
+        snprintf(why, why_size, "no memory to zero the new volume");
+        return false;
+    }
+    bool ok = true;
+    for (uint64_t done = 0; ok && done < count;) {
+        uint32_t n = count - done < ZERO_CHUNK_SECTORS ? (uint32_t)(count - done)
+                                                       : ZERO_CHUNK_SECTORS;
+        ok = disk.io.write(disk.io.context, start + done, n, zeros);
+        done += n;
+    }
+    free(zeros);
+    if (!ok)
+        snprintf(why, why_size, "an I/O error zeroing the new volume");
+    return ok;
+}
+
 bool disk_volume_create(const char *name, uint64_t size_mib, char *why, size_t why_size)
 {
     if (!disk.attached) {
@@ -414,7 +436,12 @@ bool disk_volume_create(const char *name, uint64_t size_mib, char *why, size_t w
     if (!disk_layout_allocate(&disk.layout, name, DISK_EXTENT_VOLUME, size_mib * MIB_SECTORS,
                               why, why_size))
         return false;
-    if (!write_header(why, why_size)) {
+    /* Zeroed before the header names it: the space may have been a deleted volume of
+     * another child, whose bytes must not reach the new owner. A crash before the header
+     * leaves the space free, to be zeroed again by the next create. */
+    const struct disk_extent *x = disk_layout_find(&disk.layout, name);
+    if (!x || !zero_sectors(x->start, x->length, why, why_size) ||
+        !write_header(why, why_size)) {
         disk.layout = before;
         return false;
     }

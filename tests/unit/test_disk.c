@@ -304,12 +304,16 @@ START_TEST(volume_io_is_bounded_to_its_extent)
     ck_assert(!disk_volume_delete("store", why, sizeof(why)));
     ck_assert(!disk_volume_delete("nope", why, sizeof(why)));
     uint64_t b_start = b->start;
+    ck_assert(disk_volume_write(b, 100, 2, buffer));
     ck_assert(disk_volume_delete("b", why, sizeof(why)));
     ck_assert(!disk_volume_read(b, 0, 1, buffer));
     ck_assert_ptr_null(disk_volume_open("b"));
     ck_assert_ptr_eq(disk_volume_open("a"), a);
     ck_assert(disk_volume_create("b2", 1, why, sizeof(why)));
     ck_assert_uint_eq(disk_volume_open("b2")->start, b_start);
+    /* b's bytes do not reach b2, its next owner. */
+    for (size_t i = 0; i < 2048u * 512; i++)
+        ck_assert_uint_eq(ram[b_start * 512 + i], 0);
     ck_assert_int_eq(disk_attach(&io, DISK_FORMAT_NEVER, why, sizeof(why)), DISK_ATTACHED);
     ck_assert_ptr_null(disk_volume_open("b"));
     ck_assert_ptr_nonnull(disk_volume_open("b2"));
