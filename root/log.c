@@ -5,6 +5,7 @@
 
 #include "root/cpu.h"
 #include "root/hvcall.h"
+#include "root/platform.h"
 
 bool root_log_debug_enabled;
 
@@ -29,6 +30,23 @@ void root_log(const char *level, const char *fmt, ...)
     va_start(ap, fmt);
     vlog(level, fmt, ap);
     va_end(ap);
+}
+
+void root_log_limited(struct root_log_limit *limit, const char *who, const char *level,
+                      const char *fmt, ...)
+{
+    char text[288];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    uint32_t held_back;
+    if (!root_log_limit_allow(limit, text, root_time_ns(), &held_back))
+        return;
+    if (held_back)
+        root_log("warn", "%s: %u repeated lines held back (more than %u of a kind in %u s)",
+                 who, held_back, ROOT_LOG_LIMIT_PER_KIND, ROOT_LOG_LIMIT_SECONDS);
+    root_log(level, "%s", text);
 }
 
 void root_stop(const char *fmt, ...)

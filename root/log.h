@@ -11,6 +11,12 @@
 
 extern bool root_log_debug_enabled;
 
+#include "root/log_limit.h"
+
+/* root_log under a budget; `who` names the partition in the suppression line. */
+void root_log_limited(struct root_log_limit *limit, const char *who, const char *level,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 void root_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 __attribute__((noreturn, format(printf, 1, 2))) void root_stop(const char *fmt, ...);
 

@@ -25,6 +25,7 @@ struct server_child {
     bool poll_again[VMBUS_CHANNEL_MAX]; /* the channel's poll budget ran out */
     struct netvsp *netvsp;            /* the child's synthetic NIC, NULL if it has none */
     struct server_disk *disk;         /* its synthetic SCSI disk, NULL if it has none */
+    struct root_log_limit log_limit;  /* lines its messages cause (root/log.h) */
 };
 
 /* A child's SCSI controller and the disk volume behind it (scsi.NAME=VOLUME). */
@@ -73,7 +74,8 @@ static uint8_t *child_page(void *context, uint64_t pfn)
 static void log_line(void *context, const char *level, const char *line)
 {
     struct server_child *s = context;
-    root_log(level, "vmbus: child %s: %s", s->child->config.name, line);
+    root_log_limited(&s->log_limit, s->child->config.name, level, "vmbus: child %s: %s",
+                     s->child->config.name, line);
 }
 
 void vmbus_server_attach(struct child *children, size_t count)
@@ -254,8 +256,9 @@ void vmbus_server_message(uint64_t partition_id, uint32_t connection, uint32_t m
         return;
     }
     if (message_type != VMBUS_SERVER_MESSAGE_TYPE) {
-        root_warn("vmbus: child %s: message type %#x to connection %u is not VMBus's; dropped",
-                  s->child->config.name, message_type, connection);
+        root_log_limited(&s->log_limit, s->child->config.name, "warn",
+                         "vmbus: child %s: message type %#x to connection %u is not VMBus's; "
+                         "dropped", s->child->config.name, message_type, connection);
         return;
     }
     vmbus_connection_handle_message(s->connection, connection, payload, size);

@@ -51,7 +51,7 @@ static void post(struct vmbus_connection *connection, const void *message, uint3
 {
     if (connection->outbox_count == VMBUS_OUTBOX_MAX) {
         connection->stats.dropped++;
-        vmbus_connection_log(connection, "error",
+        vmbus_connection_log(connection, "warn",
                              "vmbus: child takes no messages, %s dropped",
                              vmbus_message_name(*(const uint32_t *)message));
         return;
