@@ -77,6 +77,7 @@ static const struct hypercall_entry handlers[] = {
     {HVCALL_FINALIZE_PARTITION, root_call_finalize_partition},
     {HVCALL_DELETE_PARTITION, root_call_delete_partition},
     {HVCALL_GET_PARTITION_ID, root_call_get_partition_id},
+    {HVCALL_HVFW_GET_PARTITION_STATISTICS, root_call_get_partition_statistics},
     {HVCALL_MAP_GPA_PAGES, root_call_map_gpa_pages},
     {HVCALL_UNMAP_GPA_PAGES, root_call_unmap_gpa_pages},
     {HVCALL_INSTALL_INTERCEPT, root_call_install_intercept},

@@ -199,6 +199,8 @@ static const struct hypercall_descriptor descriptors[] = {
            sizeof(struct hvfw_output_map_device_interrupt)),
     SIMPLE(HVCALL_HVFW_UNMAP_DEVICE_INTERRUPT, "HvCallHvfwUnmapDeviceInterrupt", false, false,
            true, sizeof(uint64_t), 0),
+    SIMPLE(HVCALL_HVFW_GET_PARTITION_STATISTICS, "HvCallHvfwGetPartitionStatistics", false,
+           false, true, sizeof(uint64_t), sizeof(struct hvfw_output_partition_statistics)),
 };
 
 #undef SIMPLE

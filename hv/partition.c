@@ -8,6 +8,7 @@
 #include "kernel/page_pool.h"
 #include "kernel/spinlock.h"
 #include "kernel/tsc.h"
+#include "kernel/x86.h"
 
 static struct spinlock id_lock = SPINLOCK_INIT;
 static uint64_t next_partition_id = 1;
@@ -79,11 +80,15 @@ void partition_run_vp(struct vp *vp)
     struct hv_exit exit;
     p->state = PARTITION_RUNNING;
     while (p->state == PARTITION_RUNNING && vp->state != VP_STATE_STOPPED) {
+        uint64_t entered = rdtsc();
         hv_vendor->vp_run(vp, &exit);
+        uint64_t ran = rdtsc() - entered;
         vp->statistics.runs++;
         vp->statistics.exits[exit.reason]++;
-        p->statistics.exits++;
-        p->statistics.exits_by_reason[exit.reason]++;
+        vp->statistics.run_tsc += ran;
+        __atomic_fetch_add(&p->statistics.exits, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&p->statistics.run_tsc, ran, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&p->statistics.exits_by_reason[exit.reason], 1, __ATOMIC_RELAXED);
         if (hv_exit_dispatch(vp, &exit) == EXIT_STOP)
             vp->state = VP_STATE_STOPPED;
     }

@@ -29,8 +29,10 @@ enum partition_state {
 typedef enum exit_action (*partition_intercept_fn)(struct vp *vp, struct hv_exit *exit);
 
 struct partition_statistics {
-    uint64_t exits;
+    uint64_t exits;      /* atomic: the partition's VPs run on several CPUs at once */
     uint64_t exits_by_reason[HV_EXIT_REASON_COUNT];
+    uint64_t run_tsc;    /* atomic: TSC ticks its VPs spent in guest mode, summed over VPs
+                          * (measured around the world switch, hv/sched.c) */
 };
 
 struct partition {

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define ROOT_BOOT_INFO_MAGIC 0x746f6f7277666876ull /* "hvfwroot" */
-#define ROOT_BOOT_INFO_VERSION 1
+#define ROOT_BOOT_INFO_VERSION 2
 #define ROOT_MAX_MEMORY_RANGES 64
 #define ROOT_MAX_MODULES 16
 #define ROOT_MAX_VPS 64
@@ -49,6 +49,11 @@ struct root_boot_info {
     uint32_t module_count;
     uint32_t reserved2;
     struct root_module modules[ROOT_MAX_MODULES];
+    /* Version 2: the machine's usable RAM (the firmware memory map's usable ranges) and
+     * the part of it the root was not given (the hypervisor's image, page tables and
+     * per-partition state, its reserve, the first MiB, the boot modules' pages). */
+    uint64_t machine_memory_bytes;
+    uint64_t hypervisor_memory_bytes;
 };
 
 /*
@@ -171,5 +176,23 @@ _Static_assert(sizeof(struct hvfw_input_signal_child_event) == 16, "signal child
 struct hvfw_output_get_child_events {
     uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64];
 } __attribute__((packed));
+
+/*
+ * HvCallHvfwGetPartitionStatistics: simple call, input u64 partition id (a child: the
+ * root's own id or HV_PARTITION_ID_SELF is HV_STATUS_ACCESS_DENIED, any other id that is no
+ * child HV_STATUS_INVALID_PARTITION_ID), output struct hvfw_output_partition_statistics:
+ * the partition's counters since it was created (a new partition after a reset starts at
+ * zero). run_time_ns is the time its VPs spent from the world switch in to their exits,
+ * summed over the VPs (so up to VPs x wall time), from the TSC and its measured frequency.
+ */
+#define HVCALL_HVFW_GET_PARTITION_STATISTICS 0x7F07u
+
+struct hvfw_output_partition_statistics {
+    uint64_t exits;       /* VM exits of all its VPs */
+    uint64_t run_time_ns; /* time in guest mode, summed over its VPs */
+    uint64_t vp_count;
+    uint64_t reserved;    /* zero */
+} __attribute__((packed));
+_Static_assert(sizeof(struct hvfw_output_partition_statistics) == 32, "partition statistics");
 
 #endif

@@ -6,6 +6,7 @@
 #include "hv/intercept_abi.h"
 #include "hv/partition.h"
 #include "hv/partition_table.h"
+#include "hv/root_abi.h"
 #include "hv/root_call_checks.h"
 #include "hv/sched.h"
 #include "hv/slat.h"
@@ -131,6 +132,34 @@ enum hv_status root_call_delete_partition(struct hypercall_context *call)
     log_info("hv: partition %lu (%s) deleted by the root (%lu exits)", p->id, p->name,
              p->statistics.exits);
     partition_destroy(p);
+    return HV_STATUS_SUCCESS;
+}
+
+/* TSC ticks in nanoseconds without overflowing for ~2^64 / 10^6 ticks: split the division. */
+static uint64_t ticks_to_ns(uint64_t ticks)
+{
+    uint64_t khz = tsc_khz();
+    if (khz == 0)
+        return 0;
+    return ticks / khz * 1000000 + ticks % khz * 1000000 / khz;
+}
+
+enum hv_status root_call_get_partition_statistics(struct hypercall_context *call)
+{
+    uint64_t id;
+    memcpy(&id, call->input, sizeof(id));
+    struct partition_table_entry *e;
+    enum hv_status status = get_child(call, id, &e);
+    if (status != HV_STATUS_SUCCESS)
+        return status;
+    struct partition *p = e->partition;
+    struct hvfw_output_partition_statistics out = {
+        .exits = __atomic_load_n(&p->statistics.exits, __ATOMIC_RELAXED),
+        .run_time_ns = ticks_to_ns(__atomic_load_n(&p->statistics.run_tsc, __ATOMIC_RELAXED)),
+        .vp_count = __atomic_load_n(&p->vp_count, __ATOMIC_ACQUIRE),
+    };
+    partition_table_put(e);
+    memcpy(call->output, &out, sizeof(out));
     return HV_STATUS_SUCCESS;
 }
 

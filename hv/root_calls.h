@@ -24,6 +24,8 @@ enum hv_status root_call_initialize_partition(struct hypercall_context *call);
 enum hv_status root_call_finalize_partition(struct hypercall_context *call);
 enum hv_status root_call_delete_partition(struct hypercall_context *call);
 enum hv_status root_call_get_partition_id(struct hypercall_context *call);
+/* HvCallHvfwGetPartitionStatistics (hv/root_abi.h): a child's exits and run time. */
+enum hv_status root_call_get_partition_statistics(struct hypercall_context *call);
 enum hv_status root_call_map_gpa_pages(struct hypercall_context *call);
 enum hv_status root_call_unmap_gpa_pages(struct hypercall_context *call);
 enum hv_status root_call_install_intercept(struct hypercall_context *call);

@@ -534,6 +534,13 @@ static void fill_boot_info(struct root_boot_info *info, uint32_t vp_count)
     info->vp_count = vp_count;
     info->tsc_khz = tsc_khz();
     info->stack_size = ROOT_STACK_SIZE;
+    uint64_t root_bytes = 0;
+    for (uint32_t i = 0; i < info->memory_range_count; i++)
+        root_bytes += info->memory[i].end - info->memory[i].start;
+    info->machine_memory_bytes = bootinfo_usable_bytes(&boot_info);
+    info->hypervisor_memory_bytes = info->machine_memory_bytes > root_bytes
+                                        ? info->machine_memory_bytes - root_bytes
+                                        : 0;
     strncpy(info->cmdline, boot_info.cmdline, sizeof(info->cmdline) - 1);
     for (size_t i = 0; i < boot_info.module_count && i < ROOT_MAX_MODULES; i++) {
         struct root_module *m = &info->modules[info->module_count++];

@@ -287,13 +287,20 @@ void sched_run_this_cpu(void)
          * stays pending and makes the guest exit at once instead of being taken here. */
         vlapic_prepare_entry(vp);
         struct hv_exit exit;
+        /* The VP's run time: the world switch in, guest mode, the exit (interrupts are off
+         * from here to the exit, so nothing else is counted in it). */
+        uint64_t entered = rdtsc();
         hv_vendor->vp_run(vp, &exit);
+        uint64_t ran = rdtsc() - entered;
         if (timer)
             lapic_timer_stop();
         vp->statistics.runs++;
         vp->statistics.exits[exit.reason]++;
-        vp->partition->statistics.exits++;
-        vp->partition->statistics.exits_by_reason[exit.reason]++;
+        vp->statistics.run_tsc += ran;
+        __atomic_fetch_add(&vp->partition->statistics.exits, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&vp->partition->statistics.run_tsc, ran, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&vp->partition->statistics.exits_by_reason[exit.reason], 1,
+                           __ATOMIC_RELAXED);
         if (hv_exit_dispatch(vp, &exit) == EXIT_STOP)
             vp->state = VP_STATE_STOPPED;
 

@@ -36,6 +36,7 @@ enum vp_state {
 struct vp_statistics {
     uint64_t exits[HV_EXIT_REASON_COUNT];
     uint64_t runs;
+    uint64_t run_tsc; /* TSC ticks from the world switch in to the exit */
 };
 
 struct vp {

@@ -291,6 +291,13 @@ uint16_t hvcall_signal_child_event(uint64_t partition_id, uint32_t vp_index, uin
         hvcall(HVCALL_HVFW_SIGNAL_CHILD_EVENT | HYPERCALL_CONTROL_FAST, partition_id, second));
 }
 
+uint16_t hvcall_get_partition_statistics(uint64_t partition_id,
+                                         struct hvfw_output_partition_statistics *out)
+{
+    return simple_call(HVCALL_HVFW_GET_PARTITION_STATISTICS, &partition_id,
+                       sizeof(partition_id), out, sizeof(*out));
+}
+
 uint16_t hvcall_get_child_events(uint64_t partition_id,
                                  uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64])
 {

@@ -72,6 +72,9 @@ uint16_t hvcall_signal_child_event(uint64_t partition_id, uint32_t vp_index, uin
 /* Takes and clears the connections the child signalled (bit C = connection C). */
 uint16_t hvcall_get_child_events(uint64_t partition_id,
                                  uint64_t connections[HVFW_CHILD_CONNECTION_LIMIT / 64]);
+/* A child partition's exits and run time (HvCallHvfwGetPartitionStatistics). */
+uint16_t hvcall_get_partition_statistics(uint64_t partition_id,
+                                         struct hvfw_output_partition_statistics *out);
 
 /* An MSI message for one of the root's devices (hv/device_interrupt.h): the address and data
  * to program, and the id that unmaps it. The interrupt wakes root VP `vp_index`. */

@@ -146,6 +146,16 @@ static void write_partition(struct mgmt_json_writer *w, const struct mgmt_api_pa
         mgmt_json_u64(w, p->exit_code);
     else
         mgmt_json_null(w);
+    mgmt_json_key(w, "cpu_time_ms");
+    if (p->has_statistics)
+        mgmt_json_u64(w, p->cpu_time_ms);
+    else
+        mgmt_json_null(w);
+    mgmt_json_key(w, "exits");
+    if (p->has_statistics)
+        mgmt_json_u64(w, p->exits);
+    else
+        mgmt_json_null(w);
     mgmt_json_end_object(w);
 }
 
@@ -185,12 +195,17 @@ static void get_host(void *context, const struct mgmt_route_match *match)
     mgmt_json_u64(&w, host.cpus);
     mgmt_json_key(&w, "memory");
     mgmt_json_begin_object(&w);
-    /* The root is not told the machine's total or the hypervisor's share yet
-     * (hv/root_abi.h's boot info has only the root's ranges): null, not a guess. */
+    /* From the hypervisor's boot information (hv/root_abi.h); null when it does not say. */
     mgmt_json_key(&w, "total_bytes");
-    mgmt_json_null(&w);
+    if (host.machine_memory_bytes)
+        mgmt_json_u64(&w, host.machine_memory_bytes);
+    else
+        mgmt_json_null(&w);
     mgmt_json_key(&w, "hypervisor_bytes");
-    mgmt_json_null(&w);
+    if (host.hypervisor_memory_bytes)
+        mgmt_json_u64(&w, host.hypervisor_memory_bytes);
+    else
+        mgmt_json_null(&w);
     mgmt_json_key(&w, "root_bytes");
     mgmt_json_u64(&w, host.root_memory_bytes);
     mgmt_json_key(&w, "root_free_bytes");
@@ -334,6 +349,29 @@ static void get_metrics(void *context, const struct mgmt_route_match *match)
                       "# TYPE hvfw_partitions gauge\n");
     for (size_t s = 0; s < 3; s++)
         text_append(call, "hvfw_partitions{state=\"%s\"} %zu\n", states[s], by_state[s]);
+    if (host.machine_memory_bytes)
+        text_append(call,
+                    "# HELP hvfw_memory_bytes The machine's usable RAM and the hypervisor's part.\n"
+                    "# TYPE hvfw_memory_bytes gauge\n"
+                    "hvfw_memory_bytes{kind=\"total\"} %llu\n"
+                    "hvfw_memory_bytes{kind=\"hypervisor\"} %llu\n",
+                    (unsigned long long)host.machine_memory_bytes,
+                    (unsigned long long)host.hypervisor_memory_bytes);
+    text_append(call, "# HELP hvfw_partition_exits_total VM exits of a partition's VPs.\n"
+                      "# TYPE hvfw_partition_exits_total counter\n");
+    for (size_t i = 0; i < count; i++)
+        if (partitions[i].has_statistics)
+            text_append(call, "hvfw_partition_exits_total{partition=\"%s\"} %llu\n",
+                        partitions[i].name, (unsigned long long)partitions[i].exits);
+    text_append(call, "# HELP hvfw_partition_cpu_seconds_total Time a partition's VPs ran in "
+                      "guest mode.\n"
+                      "# TYPE hvfw_partition_cpu_seconds_total counter\n");
+    for (size_t i = 0; i < count; i++)
+        if (partitions[i].has_statistics)
+            text_append(call, "hvfw_partition_cpu_seconds_total{partition=\"%s\"} %llu.%03llu\n",
+                        partitions[i].name,
+                        (unsigned long long)(partitions[i].cpu_time_ms / 1000),
+                        (unsigned long long)(partitions[i].cpu_time_ms % 1000));
     text_append(call, "# HELP hvfw_api_requests_total API requests answered, by status.\n"
                       "# TYPE hvfw_api_requests_total counter\n");
     for (size_t i = 0; i < MGMT_API_STATUS_SLOTS - 1; i++)

@@ -40,6 +40,10 @@ struct mgmt_api_partition {
     uint32_t vp_count;
     bool has_exit_code;
     uint32_t exit_code;
+    /* Its current (or, stopped, its last) partition's counters; false: never started. */
+    bool has_statistics;
+    uint64_t exits;
+    uint64_t cpu_time_ms; /* time its VPs spent in guest mode, summed over the VPs */
 };
 
 struct mgmt_api_host {
@@ -49,6 +53,8 @@ struct mgmt_api_host {
     uint64_t root_memory_free_bytes; /* not yet allocated by the root */
     uint64_t heap_size_bytes;        /* the root's C heap (libc-glue/heap.h) */
     uint64_t heap_used_bytes;
+    uint64_t machine_memory_bytes;    /* 0: not known (null in the API) */
+    uint64_t hypervisor_memory_bytes; /* 0: not known */
 };
 
 /* What a client may do to a child (POST .../start|stop|reset, DELETE). */

@@ -524,6 +524,8 @@ static void root_host(struct mgmt_api_host *out)
         .root_memory_free_bytes = root_memory_free_bytes(),
         .heap_size_bytes = heap.size,
         .heap_used_bytes = heap.used,
+        .machine_memory_bytes = root_boot_info->machine_memory_bytes,
+        .hypervisor_memory_bytes = root_boot_info->hypervisor_memory_bytes,
     };
 }
 
@@ -531,7 +533,7 @@ static size_t root_partitions(struct mgmt_api_partition *out, size_t max)
 {
     size_t count = 0;
     for (size_t i = 0; i < served_child_count; i++) {
-        const struct child *child = &served_children[i];
+        struct child *child = &served_children[i];
         if (!child->config.name[0])
             continue; /* a free slot of the VMMS's table */
         if (count++ >= max)
@@ -546,6 +548,10 @@ static size_t root_partitions(struct mgmt_api_partition *out, size_t max)
         p->vp_count = child->config.vp_count;
         p->has_exit_code = child->has_exit_code;
         p->exit_code = child->exit_code;
+        worker_child_read_statistics(child);
+        p->has_statistics = child->has_statistics;
+        p->exits = child->exits;
+        p->cpu_time_ms = child->run_time_ns / 1000000;
     }
     return count;
 }

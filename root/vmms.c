@@ -376,6 +376,7 @@ static struct child *find_child(const char *name)
 /* Its partition goes now, without asking the guest (a hard stop). */
 static void delete_partition(struct child *child)
 {
+    worker_child_read_statistics(child); /* its last counters outlive the partition */
     child->running = false;
     uint16_t status = hvcall_delete_partition(child->partition_id);
     if (status != HV_STATUS_SUCCESS)

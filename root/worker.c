@@ -91,8 +91,21 @@ static bool all_stopped(const struct child *children, size_t count)
 
 /* The partition goes; its RAM stays allocated (root memory has no free yet, root/memory.h)
  * and is reused only by a restart of the same child. */
+void worker_child_read_statistics(struct child *child)
+{
+    if (!child->running)
+        return;
+    struct hvfw_output_partition_statistics statistics;
+    if (hvcall_get_partition_statistics(child->partition_id, &statistics) != HV_STATUS_SUCCESS)
+        return;
+    child->has_statistics = true;
+    child->exits = statistics.exits;
+    child->run_time_ns = statistics.run_time_ns;
+}
+
 static void child_delete(struct child *child)
 {
+    worker_child_read_statistics(child); /* its last counters outlive the partition */
     child->running = false;
     uint16_t status = hvcall_delete_partition(child->partition_id);
     if (status != HV_STATUS_SUCCESS)

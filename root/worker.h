@@ -87,6 +87,11 @@ struct child {
     uint64_t mmio_logged[WORKER_MMIO_LOGGED_MAX]; /* absent GPA pages already logged */
     unsigned mmio_logged_count;
     unsigned restarts;       /* resets that started it again */
+    /* Its partition's counters as last read (worker_child_read_statistics): the running
+     * partition's, or the last one's before it was deleted. */
+    bool has_statistics;
+    uint64_t exits;
+    uint64_t run_time_ns;
     /* Starts the child again from its declaration after it reset itself (the VMMS's); NULL
      * or a failure leaves it stopped. */
     bool (*restart)(struct child *child);
@@ -98,6 +103,10 @@ void worker_enable_messages(void);
 
 /* Sets up the emulated devices of a child about to start (again). */
 void worker_child_init(struct child *child);
+
+/* Reads the running child's partition counters into child->exits / run_time_ns (kept when
+ * the hypervisor refuses: the last values read stay). */
+void worker_child_read_statistics(struct child *child);
 
 /* Types `length` bytes into the child's COM1 receiver (root/uart.h's input queue) and
  * raises its interrupt if that makes one pending; returns how many fitted. */

@@ -1,4 +1,4 @@
-"""QEMU case of the children's consoles and the event log over
+"""QEMU case of the children's consoles, the event log and the per-partition counters over
 the management API (root/mgmt_console.c, root/mgmt_events.c; docs/api.md), over TLS on the
 appliance's port 8443 through a host port forward.
 
@@ -12,6 +12,9 @@ child at its shell. From the host:
   - GET .../console?tail=N by curl has the typed command's output;
   - a wrong token is refused; hvctl logs / GET /v1/events show the children started, the hello
     child stopped (poweroff), the failed login and a login with its address;
+  - GET /v1/partitions/l before and after a busy shell loop: exits and cpu_time_ms non-zero
+    and growing; the stopped hello child keeps its last counters; /v1/host's memory total =
+    hypervisor + root; /metrics and hvctl show carry the counters;
   - finally `poweroff -f` typed through the WebSocket ends the Linux child and the run
     (exit_when_idle).
 """
@@ -218,6 +221,36 @@ def console_check(case):
     last = seqs[-1] if seqs else 0
     status, body = curl(case, "/v1/events?since=%d" % last)
     expect("GET /v1/events?since=last", json.loads(body or b"{}").get("events"), [])
+    # Per-partition counters: non-zero and growing while the child runs (its shell is busy
+    # with a loop in between); the host's memory split; the same in /metrics.
+    status, body = curl(case, "/v1/partitions/l")
+    first = json.loads(body or b"{}")
+    ws.send(0x1, b"i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo loop-$i-done\n")
+    ws.read_until(b"loop-20000-done", 120)
+    status, body = curl(case, "/v1/partitions/l")
+    second = json.loads(body or b"{}")
+    for key in ("exits", "cpu_time_ms"):
+        a, b = first.get(key), second.get(key)
+        if not isinstance(a, int) or not isinstance(b, int) or not 0 < a < b:
+            problems.append("%s of l did not grow: %r then %r" % (key, a, b))
+    hello = json.loads(curl(case, "/v1/partitions/h")[1] or b"{}")
+    if not isinstance(hello.get("exits"), int) or hello["exits"] <= 0:
+        problems.append("the stopped hello child has no last exits: %r" % hello)
+    memory = json.loads(curl(case, "/v1/host")[1] or b"{}").get("memory", {})
+    total, hypervisor, root = (memory.get("total_bytes"), memory.get("hypervisor_bytes"),
+                               memory.get("root_bytes"))
+    if not all(isinstance(v, int) and v > 0 for v in (total, hypervisor, root)) or \
+            total != hypervisor + root:
+        problems.append("/v1/host memory: %r" % memory)
+    status, body = curl(case, "/metrics")
+    for pattern in [rb'\nhvfw_partition_exits_total\{partition="l"\} [1-9]\d*\n',
+                    rb'\nhvfw_partition_cpu_seconds_total\{partition="l"\} \d+\.\d{3}\n',
+                    rb'\nhvfw_root_heap_bytes\{kind="used"\} [1-9]\d*\n']:
+        if not re.search(pattern, body):
+            problems.append("/metrics lacks /%s/" % pattern.decode())
+    code, out, _ = hvctl_run(case, "show", "l")
+    if code != 0 or not re.search(r"^cpu_time +\d+\.\d{3} s$", out, re.M):
+        problems.append("hvctl show l: %r" % out)
     # The Linux child powers off: the run ends (exit_when_idle).
     ws.send(0x1, b"poweroff -f\n")
     try:

@@ -28,7 +28,8 @@ static void fake_host(struct mgmt_api_host *out)
     *out = (struct mgmt_api_host){
         .uptime_ns = 12345678901ull, .cpus = 2, .root_memory_bytes = 900ull << 20,
         .root_memory_free_bytes = 700ull << 20, .heap_size_bytes = 64ull << 20,
-        .heap_used_bytes = 123456,
+        .heap_used_bytes = 123456, .machine_memory_bytes = 1024ull << 20,
+        .hypervisor_memory_bytes = 124ull << 20,
     };
 }
 
@@ -38,6 +39,8 @@ static size_t fake_partitions(struct mgmt_api_partition *out, size_t max)
         out[i] = (struct mgmt_api_partition){
             .id = i + 1, .state = i == 1 ? "stopped" : "running",
             .memory_bytes = 16ull << 20, .vp_count = 1, .has_exit_code = i == 1,
+            .has_statistics = i == 0, .exits = i == 0 ? 987654 : 0,
+            .cpu_time_ms = i == 0 ? 12345 : 0,
         };
         snprintf(out[i].name, sizeof(out[i].name), i == 0 ? "hello" : "child-%zu", i);
         snprintf(out[i].module, sizeof(out[i].module), "hello.elf");
@@ -203,6 +206,14 @@ START_TEST(host)
                                                                        "children_bytes"),
                                    &value));
     ck_assert_uint_eq(value, 16ull << 20); /* only the running child */
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)memory,
+                                                                       "total_bytes"),
+                                   &value));
+    ck_assert_uint_eq(value, 1024ull << 20);
+    ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)memory,
+                                                                       "hypervisor_bytes"),
+                                   &value));
+    ck_assert_uint_eq(value, 124ull << 20);
     long heap = mgmt_json_object_get(&doc, 0, "root_heap");
     ck_assert(mgmt_json_number_u64(&doc, (size_t)mgmt_json_object_get(&doc, (size_t)heap,
                                                                        "used_bytes"),
@@ -218,9 +229,11 @@ START_TEST(partitions)
     ck_assert_int_eq(reply.status, 200);
     ck_assert_str_eq(reply.body,
                      "{\"partitions\":[{\"name\":\"hello\",\"id\":1,\"state\":\"running\","
-                     "\"module\":\"hello.elf\",\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":null},"
+                     "\"module\":\"hello.elf\",\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":null,"
+                     "\"cpu_time_ms\":12345,\"exits\":987654},"
                      "{\"name\":\"child-1\",\"id\":2,\"state\":\"stopped\",\"module\":\"hello.elf\","
-                     "\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":0}]}");
+                     "\"memory_bytes\":16777216,\"vps\":1,\"exit_code\":0,"
+                     "\"cpu_time_ms\":null,\"exits\":null}]}");
     exchange(authed("GET", "/v1/partitions/child-1"));
     ck_assert_int_eq(reply.status, 200);
     ck_assert_ptr_nonnull(strstr(reply.body, "\"state\":\"stopped\""));
@@ -264,6 +277,10 @@ START_TEST(metrics)
         "\nhvfw_api_requests_total{status=\"404\"} 1\n",
         "\nhvfw_api_requests_total{status=\"401\"} 1\n", "\nhvfw_api_auth_failures_total 1\n",
         "# TYPE hvfw_api_requests_total counter\n",
+        "\nhvfw_partition_exits_total{partition=\"hello\"} 987654\n",
+        "\nhvfw_partition_cpu_seconds_total{partition=\"hello\"} 12.345\n",
+        "\nhvfw_memory_bytes{kind=\"total\"} 1073741824\n",
+        "\nhvfw_console_streams_total ",
     };
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         ck_assert_msg(strstr(reply.body, lines[i]) != NULL, "missing %s in\n%s", lines[i],

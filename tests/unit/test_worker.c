@@ -149,6 +149,15 @@ uint16_t hvcall_assert_virtual_interrupt(uint64_t partition_id, uint32_t apic_id
     return fake.interrupt_status;
 }
 
+uint16_t hvcall_get_partition_statistics(uint64_t partition_id,
+                                         struct hvfw_output_partition_statistics *out)
+{
+    ck_assert_uint_eq(partition_id, CHILD_ID);
+    *out = (struct hvfw_output_partition_statistics){ .exits = 42, .run_time_ns = 7000000,
+                                                      .vp_count = 1 };
+    return HV_STATUS_SUCCESS;
+}
+
 uint16_t hvcall_delete_partition(uint64_t partition_id)
 {
     ck_assert_uint_eq(partition_id, CHILD_ID);

@@ -127,6 +127,13 @@ bool hvctl_render_partition(FILE *out, const char *body, size_t length)
     uint64_t bytes = 0;
     member_u64(&doc, 0, "memory_bytes", &bytes);
     fprintf(out, "%-10s %" PRIu64 " MiB\n", "memory", bytes >> 20);
+    /* Counters of its current (or last) partition, when the appliance reports them. */
+    uint64_t cpu_ms, exits;
+    if (member_u64(&doc, 0, "cpu_time_ms", &cpu_ms))
+        fprintf(out, "%-10s %" PRIu64 ".%03" PRIu64 " s\n", "cpu_time", cpu_ms / 1000,
+                cpu_ms % 1000);
+    if (member_u64(&doc, 0, "exits", &exits))
+        fprintf(out, "%-10s %" PRIu64 "\n", "exits", exits);
     return true;
 }
 
