@@ -52,7 +52,7 @@ struct mgmt_api_host {
     uint64_t root_memory_bytes;      /* RAM the hypervisor handed the root */
     uint64_t root_memory_free_bytes; /* not yet allocated by the root */
     uint64_t heap_size_bytes;        /* the root's C heap (libc-glue/heap.h) */
-    uint64_t heap_used_bytes;
+    uint64_t heap_used_bytes;        /* the heap's break (malloc gives memory back by sbrk) */
     uint64_t machine_memory_bytes;    /* 0: not known (null in the API) */
     uint64_t hypervisor_memory_bytes; /* 0: not known */
 };

@@ -51,6 +51,8 @@ struct mgmt_connection {
     bool peer_closed;       /* FIN received: answer what is complete, then close */
     uint64_t last_progress_ms;
     uint64_t request_started_ms; /* 0: between requests */
+    uint64_t accepted_ms;
+    uint64_t answered;           /* responses queued on this connection */
     /* After a 101: the console stream the connection carries (root/mgmt_console.h); the
      * HTTP parser is done with it. */
     struct mgmt_console_session *console;
@@ -176,6 +178,7 @@ static err_t respond(struct mgmt_connection *c, bool ok, struct mgmt_api_respons
         return connection_abort(c);
     }
     count_answer(c->server);
+    c->answered++;
     c->out = response->data;
     c->out_length = response->length;
     c->out_queued = 0;
@@ -395,17 +398,26 @@ static err_t on_poll(void *arg, struct altcp_pcb *pcb)
                                   &c->source, &response);
         return respond(c, ok, &response);
     }
+    /* A slot is held only by a client that gets going: its first request (over TLS: its
+     * handshake, then the request) must begin within MGMT_SERVER_REQUEST_MS of the accept.
+     * A handshake that stalls would otherwise hold its slot for the idle limit and turn
+     * every newcomer away meanwhile (measured: 8 slots held 60 s under 100 connections). */
+    if (!c->out && !mid_request && c->answered == 0 &&
+        now - c->accepted_ms > MGMT_SERVER_REQUEST_MS) {
+        root_warn("mgmt: %s sent no request within %u s of connecting; closed", address,
+                  MGMT_SERVER_REQUEST_MS / 1000);
+        return connection_abort(c);
+    }
     if (!c->out && !mid_request && now - c->last_progress_ms > MGMT_SERVER_IDLE_MS)
         return connection_close(c);
     return ERR_OK;
 }
 
-/* The 503 for one connection too many: written at once into the fresh send buffer. */
-static void turn_away(struct mgmt_server *server, struct altcp_pcb *pcb)
+/* The 503 for one connection too many, written at once into its send buffer. */
+static void write_refusal(struct mgmt_server *server, struct altcp_pcb *pcb)
 {
     struct mgmt_auth_source source;
     source_of(pcb, &source);
-    server->refused_busy++;
     struct mgmt_api_response response;
     if (mgmt_api_refuse(&server->api, 503, "too many connections; retry later", &source,
                         &response)) {
@@ -414,9 +426,89 @@ static void turn_away(struct mgmt_server *server, struct altcp_pcb *pcb)
         free(response.data);
         count_answer(server);
     }
+}
+
+/* Over TLS nothing can be sent before the handshake (altcp_tls has no send buffer until
+ * then), so one connection too many is kept until its first request bytes arrive, then
+ * answered 503 and closed: at most MGMT_SERVER_REFUSING_MAX at once (beyond: reset), none
+ * for longer than MGMT_SERVER_REQUEST_MS. Each holds its TLS state meanwhile, which is
+ * what the bound is for. */
+struct refusal {
+    struct mgmt_server *server;
+    uint64_t accepted_ms;
+};
+
+static void refusal_end(struct refusal *r)
+{
+    r->server->refusing--;
+    free(r);
+}
+
+static err_t on_refused_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    struct refusal *r = arg;
+    struct mgmt_server *server = r->server;
+    if (p) {
+        altcp_recved(pcb, p->tot_len);
+        pbuf_free(p);
+    }
     detach(pcb);
-    if (altcp_close(pcb) != ERR_OK)
+    refusal_end(r);
+    if (p && err == ERR_OK)
+        write_refusal(server, pcb);
+    if (altcp_close(pcb) != ERR_OK) {
         altcp_abort(pcb);
+        return ERR_ABRT;
+    }
+    return ERR_OK;
+}
+
+static void on_refused_error(void *arg, err_t err)
+{
+    (void)err;
+    refusal_end(arg); /* lwIP has freed the pcb */
+}
+
+static err_t on_refused_poll(void *arg, struct altcp_pcb *pcb)
+{
+    struct refusal *r = arg;
+    if (now_ms() - r->accepted_ms <= MGMT_SERVER_REQUEST_MS)
+        return ERR_OK;
+    detach(pcb);
+    refusal_end(r);
+    altcp_abort(pcb);
+    return ERR_ABRT;
+}
+
+/* One connection too many: a 503 now (plain TCP), after the handshake (TLS), or a reset
+ * when MGMT_SERVER_REFUSING_MAX refusals already wait. ERR_ABRT if the pcb was aborted. */
+static err_t turn_away(struct mgmt_server *server, struct altcp_pcb *pcb)
+{
+    server->refused_busy++;
+    if (!server->tls) {
+        write_refusal(server, pcb);
+        detach(pcb);
+        if (altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        return ERR_OK;
+    }
+    struct refusal *r = server->refusing < MGMT_SERVER_REFUSING_MAX ? malloc(sizeof(*r)) : NULL;
+    if (!r) {
+        detach(pcb);
+        altcp_abort(pcb);
+        return ERR_ABRT;
+    }
+    r->server = server;
+    r->accepted_ms = now_ms();
+    server->refusing++;
+    altcp_arg(pcb, r);
+    altcp_recv(pcb, on_refused_recv);
+    altcp_sent(pcb, NULL);
+    altcp_err(pcb, on_refused_error);
+    altcp_poll(pcb, on_refused_poll, POLL_INTERVAL);
+    return ERR_OK;
 }
 
 static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
@@ -428,10 +520,8 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     for (size_t i = 0; i < MGMT_SERVER_CONNECTIONS_MAX && slot == MGMT_SERVER_CONNECTIONS_MAX; i++)
         if (!server->connections[i])
             slot = i;
-    if (slot == MGMT_SERVER_CONNECTIONS_MAX) {
-        turn_away(server, pcb);
-        return ERR_OK;
-    }
+    if (slot == MGMT_SERVER_CONNECTIONS_MAX)
+        return turn_away(server, pcb);
     struct mgmt_connection *c = malloc(sizeof(*c));
     if (!c) {
         root_warn("mgmt: no memory for a connection; reset");
@@ -442,7 +532,7 @@ static err_t on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     mgmt_http_parser_init(&c->parser);
     c->server = server;
     c->pcb = pcb;
-    c->last_progress_ms = now_ms();
+    c->last_progress_ms = c->accepted_ms = now_ms();
     source_of(pcb, &c->source);
     server->connections[slot] = c;
     server->accepted++;
@@ -460,6 +550,7 @@ bool mgmt_server_listen(struct mgmt_server *server, const ip_addr_t *address, ui
 {
     memset(server->connections, 0, sizeof(server->connections));
     server->accepted = server->refused_busy = 0;
+    server->refusing = 0;
     mgmt_api_init(&server->api, &server->auth, source);
     u8_t type = address ? IP_GET_TYPE(address) : IPADDR_TYPE_ANY;
     /* With TLS every accepted connection is wrapped by altcp_tls: the HTTP code above sees

@@ -31,6 +31,8 @@
 #define MGMT_SERVER_PORT_DEFAULT 8443  /* HTTPS */
 #define MGMT_SERVER_PORT_INSECURE 8080 /* plain HTTP (mgmt.insecure_http=1) */
 #define MGMT_SERVER_CONNECTIONS_MAX 8
+/* TLS connections over the limit waiting for their handshake to end before their 503. */
+#define MGMT_SERVER_REFUSING_MAX 16
 #define MGMT_SERVER_REQUEST_MS 10000u
 #define MGMT_SERVER_IDLE_MS 60000u
 #define MGMT_SERVER_SEND_MS 30000u
@@ -46,7 +48,8 @@ struct mgmt_server {
     struct mgmt_api api;
     struct mgmt_connection *connections[MGMT_SERVER_CONNECTIONS_MAX];
     uint64_t accepted;
-    uint64_t refused_busy; /* connections turned away with 503 */
+    uint64_t refused_busy; /* connections turned away with 503 (or reset, see turn_away) */
+    unsigned refusing;     /* TLS refusals waiting for their handshake */
 };
 
 /* Listens on `address` (NULL: any) port `port` with `source` for the API's facts; the
